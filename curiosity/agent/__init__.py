@@ -1,0 +1,8 @@
+"""Actor-critic, rollout storage, GAE and the PPO update."""
+
+from curiosity.agent.gae import compute_gae
+from curiosity.agent.network import ActorCritic
+from curiosity.agent.ppo import explained_variance, grad_norm, ppo_update
+from curiosity.agent.storage import RolloutStorage
+
+__all__ = ["ActorCritic", "RolloutStorage", "compute_gae", "explained_variance", "grad_norm", "ppo_update"]

@@ -1,0 +1,92 @@
+"""PPO clipped-objective update over one rollout."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+
+def grad_norm(params) -> float:
+    """L2 norm of the gradients of ``params`` (0 when none have a gradient)."""
+    norms = [p.grad.detach().norm(2) for p in params if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+
+
+def explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:
+    var = target.var()
+    return float("nan") if var == 0 else float(1 - (target - pred).var() / var)
+
+
+def ppo_update(agent, optimizer, batch: dict, cfg, use_int_value: bool, generator=None) -> dict:
+    """Run ``cfg.update_epochs`` epochs of minibatch PPO on ``batch`` (flat, valid rows only).
+
+    ``batch`` holds obs, actions, logprobs, advantages, returns_ext/int, values_ext/int.
+    Returns the metrics of the update (means over minibatches; grad norms before clipping).
+    """
+    size = batch["actions"].shape[0]
+    mb_size = max(1, size // cfg.num_minibatches)
+    components = agent.components()
+    sums: dict[str, float] = {}
+    count = 0
+    stop = False
+    for _ in range(cfg.update_epochs):
+        perm = torch.randperm(size, device=batch["actions"].device, generator=generator)
+        for start in range(0, size, mb_size):
+            idx = perm[start : start + mb_size]
+            logits, v_ext, v_int = agent(batch["obs"][idx])
+            dist = Categorical(logits=logits)
+            new_logprob = dist.log_prob(batch["actions"][idx])
+            log_ratio = new_logprob - batch["logprobs"][idx]
+            ratio = log_ratio.exp()
+            with torch.no_grad():
+                approx_kl = ((ratio - 1) - log_ratio).mean()
+                clip_frac = ((ratio - 1.0).abs() > cfg.clip_coef).float().mean()
+            adv = batch["advantages"][idx]
+            if cfg.norm_adv and adv.numel() > 1:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            pg_loss = torch.max(
+                -adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)
+            ).mean()
+            v_loss_ext = _value_loss(v_ext, batch["returns_ext"][idx], batch["values_ext"][idx], cfg)
+            v_loss = v_loss_ext
+            v_loss_int = torch.zeros((), device=v_ext.device)
+            if use_int_value:
+                v_loss_int = _value_loss(v_int, batch["returns_int"][idx], batch["values_int"][idx], cfg)
+                v_loss = v_loss + v_loss_int
+            entropy = dist.entropy().mean()
+            loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
+
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            metrics = {f"grad_norm/{k}": grad_norm(p) for k, p in components.items()}
+            metrics["losses/grad_norm"] = float(nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm))
+            optimizer.step()
+
+            metrics.update({
+                "losses/policy": pg_loss.item(),
+                "losses/value_ext": v_loss_ext.item(),
+                "losses/value_int": v_loss_int.item(),
+                "losses/entropy": entropy.item(),
+                "losses/approx_kl": float(approx_kl),
+                "losses/clip_frac": float(clip_frac),
+                "losses/total": loss.item(),
+            })
+            for k, v in metrics.items():
+                sums[k] = sums.get(k, 0.0) + v
+            count += 1
+            if cfg.target_kl is not None and approx_kl > cfg.target_kl:
+                stop = True
+                break
+        if stop:
+            break
+    out = {k: v / max(count, 1) for k, v in sums.items()}
+    out["losses/minibatches"] = count
+    return out
+
+
+def _value_loss(pred, returns, old_values, cfg) -> torch.Tensor:
+    if not cfg.clip_vloss:
+        return 0.5 * ((pred - returns) ** 2).mean()
+    clipped = old_values + (pred - old_values).clamp(-cfg.clip_coef, cfg.clip_coef)
+    return 0.5 * torch.max((pred - returns) ** 2, (clipped - returns) ** 2).mean()

@@ -1,0 +1,156 @@
+"""Structured config schema (Hydra ConfigStore) and range validation.
+
+Hydra/OmegaConf refuse unknown keys and wrong types against these dataclasses;
+``validate`` refuses out-of-range values. Both end in one line naming the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+
+class ConfigError(ValueError):
+    """A composed config that cannot run; the message names the key and the value."""
+
+
+@dataclass
+class EnvConfig:
+    id: str = MISSING  # gymnasium id, or "module:Id" for a task from your own module
+    num_envs: int = 16  # parallel copies
+    vectorization: str = "sync"  # sync | async (gymnasium vector env)
+    backend: str = "python"  # python (gymnasium MiniGrid)
+    full_obs: bool = False  # policy sees the whole grid instead of the egocentric 7x7 view
+    sticky_action_prob: float = 0.0  # probability of repeating the previous action
+    max_episode_steps: Any = None  # override the task's time limit (int or null)
+
+
+@dataclass
+class AgentConfig:
+    num_steps: int = 128  # rollout length T per env per iteration
+    lr: float = 2.5e-4  # Adam learning rate
+    anneal_lr: bool = False  # linearly decay lr to 0 over training
+    adam_eps: float = 1e-5
+    gamma: float = 0.99  # extrinsic discount
+    gae_lambda: float = 0.95  # extrinsic GAE lambda
+    num_minibatches: int = 4
+    update_epochs: int = 4
+    norm_adv: bool = True  # normalize advantages per minibatch
+    clip_coef: float = 0.2  # PPO ratio clip
+    clip_vloss: bool = False  # clip value loss around old values
+    ent_coef: float = 0.01
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5  # global grad-norm clip
+    target_kl: Any = None  # stop epochs early above this approx KL (float or null)
+    hidden_size: int = 256  # width of the actor-critic MLP after the conv encoder
+    conv_channels: int = 32  # channels of each conv layer of the encoder
+
+
+@dataclass
+class MethodConfig:
+    name: str = "none"  # method label used in run names and analysis
+    module: Any = None  # `_target_` + kwargs of the intrinsic module (null: no intrinsic reward)
+    acts_randomly: bool = False  # random-action agent: uniform actions, no learning
+    int_coef: float = 0.0  # weight of intrinsic advantages
+    ext_coef: float = 1.0  # weight of extrinsic advantages
+    gamma_int: float = 0.99  # intrinsic discount
+    lambda_int: float = 0.95  # intrinsic GAE lambda
+    episodic: bool = False  # intrinsic stream cut at episode ends (True) or not (False)
+    reward_norm: bool = True  # divide intrinsic reward by running std of discounted intrinsic returns
+    obs_norm: bool = True  # normalize predictor inputs by running mean/std, clip [-5, 5]
+    obs_norm_init_steps: int = 0  # random-agent steps per env to initialise obs statistics
+    update_proportion: float = 1.0  # fraction of each rollout the predictor trains on
+    update_epochs: int = 1  # predictor epochs per iteration
+    lr: float = 1e-4  # predictor learning rate
+    max_grad_norm: float = 1.0  # predictor grad-norm clip
+
+
+@dataclass
+class LoggerConfig:
+    wandb_mode: str = "offline"  # offline | online | disabled
+    project: str = "curiosity"
+    entity: Any = None
+    group: Any = None  # defaults to the experiment name
+    tags: list = field(default_factory=list)
+    tensorboard: bool = False
+    progress: bool = True  # console progress bar
+    checkpoint_every: int = 50  # iterations between checkpoints (0: only at the end)
+    visitation_every: int = 50  # iterations between saved visitation-count maps
+
+
+@dataclass
+class TrainConfig:
+    env: EnvConfig = field(default_factory=EnvConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    method: MethodConfig = field(default_factory=MethodConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    seed: int = 1
+    total_frames: int = 100_000  # env steps summed over all copies
+    device: str = "cpu"  # cpu | cuda | cuda:N
+    experiment: str = "default"  # names the runs/<experiment>/ folder and the wandb group
+    resume: bool = True  # continue from the run directory's last checkpoint if one exists
+    deterministic: bool = True  # torch deterministic algorithms (CPU results repeat exactly)
+
+
+def register_configs() -> None:
+    cs = ConfigStore.instance()
+    cs.store(name="train_schema", node=TrainConfig)
+
+
+def _check(ok: bool, key: str, value, why: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}={value}: {why}")
+
+
+def validate(cfg: DictConfig) -> None:
+    """Refuse out-of-range values with one line naming the key (types are Hydra's job)."""
+    from curiosity.envs.vector import resolve_env_id
+
+    e, a, m = cfg.env, cfg.agent, cfg.method
+    _check(e.num_envs >= 1, "env.num_envs", e.num_envs, "must be >= 1")
+    _check(e.vectorization in ("sync", "async"), "env.vectorization", e.vectorization, "must be sync or async")
+    _check(0.0 <= e.sticky_action_prob < 1.0, "env.sticky_action_prob", e.sticky_action_prob, "must be in [0, 1)")
+    if e.max_episode_steps is not None:
+        _check(isinstance(e.max_episode_steps, int) and e.max_episode_steps > 0,
+               "env.max_episode_steps", e.max_episode_steps, "must be a positive int or null")
+    for key in ("lr", "adam_eps", "vf_coef", "max_grad_norm"):
+        _check(a[key] > 0, f"agent.{key}", a[key], "must be > 0")
+    _check(0.0 < a.clip_coef < 1.0, "agent.clip_coef", a.clip_coef, "must be in (0, 1)")
+    for key in ("gamma", "gae_lambda"):
+        _check(0.0 <= a[key] <= 1.0, f"agent.{key}", a[key], "must be in [0, 1]")
+    for key in ("num_steps", "num_minibatches", "update_epochs", "hidden_size", "conv_channels"):
+        _check(a[key] >= 1, f"agent.{key}", a[key], "must be >= 1")
+    _check(a.ent_coef >= 0, "agent.ent_coef", a.ent_coef, "must be >= 0")
+    batch = a.num_steps * e.num_envs
+    _check(batch % a.num_minibatches == 0, "agent.num_minibatches", a.num_minibatches,
+           f"must divide the batch size num_steps*num_envs={batch}")
+    _check(cfg.total_frames >= batch, "total_frames", cfg.total_frames,
+           f"must be at least one rollout (num_steps*num_envs={batch})")
+    _check(cfg.seed >= 0, "seed", cfg.seed, "must be >= 0")
+    for key in ("int_coef", "ext_coef", "lr", "max_grad_norm"):
+        _check(m[key] >= 0, f"method.{key}", m[key], "must be >= 0")
+    for key in ("gamma_int", "lambda_int"):
+        _check(0.0 <= m[key] <= 1.0, f"method.{key}", m[key], "must be in [0, 1]")
+    _check(0.0 < m.update_proportion <= 1.0, "method.update_proportion", m.update_proportion,
+           "must be in (0, 1]")
+    _check(m.update_epochs >= 1, "method.update_epochs", m.update_epochs, "must be >= 1")
+    _check(m.obs_norm_init_steps >= 0, "method.obs_norm_init_steps", m.obs_norm_init_steps, "must be >= 0")
+    _check(cfg.logger.wandb_mode in ("offline", "online", "disabled"), "logger.wandb_mode",
+           cfg.logger.wandb_mode, "must be offline, online or disabled")
+    _check(str(cfg.device) == "cpu" or str(cfg.device).startswith("cuda"), "device", cfg.device,
+           "must be cpu, cuda or cuda:N")
+    if str(cfg.device).startswith("cuda"):
+        import torch
+
+        _check(torch.cuda.is_available(), "device", cfg.device, "CUDA is not available on this machine")
+    try:
+        resolve_env_id(e.id)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+
+
+def to_container(cfg: DictConfig) -> dict:
+    return OmegaConf.to_container(cfg, resolve=True)

@@ -1,0 +1,30 @@
+"""MiniGrid tasks used by published exploration work that MiniGrid itself does not register.
+
+RIDE (Raileanu & Rocktaschel 2020) and later work report on MultiRoom-N7-S4, N7-S8,
+N10-S4 and N12-S10; all come from ``MultiRoomEnv(minNumRooms, maxNumRooms, maxRoomSize)``.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+# id suffix -> (number of rooms, max room size)
+MULTIROOM_VARIANTS = {
+    "N7-S4": (7, 4),
+    "N7-S8": (7, 8),
+    "N10-S4": (10, 4),
+    "N12-S10": (12, 10),
+}
+
+
+def register_extra_envs() -> None:
+    """Register the extra MultiRoom variants once (idempotent)."""
+    for suffix, (rooms, size) in MULTIROOM_VARIANTS.items():
+        env_id = f"MiniGrid-MultiRoom-{suffix}-v0"
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            id=env_id,
+            entry_point="minigrid.envs:MultiRoomEnv",
+            kwargs={"minNumRooms": rooms, "maxNumRooms": rooms, "maxRoomSize": size},
+        )

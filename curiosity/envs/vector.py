@@ -1,0 +1,134 @@
+"""Batched MiniGrid envs with one flat, backend-independent step interface.
+
+``GridVectorEnv.step`` returns numpy arrays only:
+
+- ``obs``: uint8 ``(N, H, W, 4)``, the observation to act on next (already reset where an
+  episode ended: gymnasium's ``SAME_STEP`` autoreset);
+- ``reward``, ``terminated``, ``truncated``: ``(N,)``;
+- ``info``: a dict of ``(N,)`` arrays (plus ``final_obs``, ``(N, H, W, 4)``):
+  ``next_obs`` is the true successor of this step's action (the final obs where an episode
+  ended, else ``obs``), ``agent_x/agent_y/agent_dir`` the agent's pose after the action
+  (before any reset), ``reset_x/reset_y/reset_dir`` the pose in ``obs`` (after any
+  reset), ``episode_return/length/success`` (NaN where no episode ended), and
+  ``valid`` (True where the row is a real transition; always True here, a backend that
+  autoresets on the next step marks its reset rows False).
+
+Using ``SAME_STEP`` means no "terminal -> reset" pseudo-transition ever exists, so nothing
+downstream can train on one (gymnasium's default ``NEXT_STEP`` trap).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
+
+from curiosity.envs.registration import register_extra_envs
+from curiosity.envs.wrappers import CompactGridObs, StepInfo, StickyActions, grid_size
+
+STEP_KEYS = ("agent_x", "agent_y", "agent_dir")
+EPISODE_KEYS = ("episode_return", "episode_length", "episode_success")
+
+
+def resolve_env_id(env_id: str) -> str:
+    """Check that ``env_id`` (a registered id or ``module:Id``) exists; return it.
+
+    Raises ValueError with the id in the message instead of gymnasium's deep traceback.
+    """
+    register_extra_envs()
+    name = env_id
+    if ":" in env_id:
+        module, name = env_id.split(":", 1)
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ValueError(f"env.id={env_id}: cannot import module '{module}' ({err})") from None
+    if name not in gym.registry:
+        raise ValueError(f"env.id={env_id}: no such gymnasium environment is registered")
+    return env_id
+
+
+def make_single_env(env_cfg, render_mode: str | None = None) -> gym.Env:
+    """One wrapped env: task -> sticky actions -> step info -> compact grid obs (+ noisy TV)."""
+    kwargs = {}
+    if env_cfg.max_episode_steps is not None:
+        kwargs["max_steps"] = int(env_cfg.max_episode_steps)
+    env = gym.make(env_cfg.id, render_mode=render_mode, **kwargs)
+    if env_cfg.sticky_action_prob > 0:
+        env = StickyActions(env, env_cfg.sticky_action_prob)
+    env = StepInfo(env)
+    env = CompactGridObs(env, full_obs=env_cfg.full_obs)
+    return env
+
+
+@dataclass
+class EnvSpecSummary:
+    """Static facts about the task the trainer and analysis need."""
+
+    obs_shape: tuple[int, int, int]
+    num_actions: int
+    grid_width: int
+    grid_height: int
+    max_steps: int
+
+
+class GridVectorEnv:
+    """N copies of a wrapped MiniGrid task on gymnasium's sync or async vector env."""
+
+    def __init__(self, env_cfg, seed: int):
+        resolve_env_id(env_cfg.id)
+        fns = [lambda: make_single_env(env_cfg) for _ in range(env_cfg.num_envs)]
+        cls = AsyncVectorEnv if env_cfg.vectorization == "async" else SyncVectorEnv
+        self.venv = cls(fns, autoreset_mode=AutoresetMode.SAME_STEP)
+        self.num_envs = env_cfg.num_envs
+        self.seed = seed
+        probe = make_single_env(env_cfg)
+        width, height = grid_size(probe)
+        self.summary = EnvSpecSummary(
+            obs_shape=tuple(probe.observation_space.shape),
+            num_actions=int(probe.action_space.n),
+            grid_width=width,
+            grid_height=height,
+            max_steps=int(probe.unwrapped.max_steps),
+        )
+        self.single_observation_space = probe.observation_space
+        self.single_action_space = probe.action_space
+        probe.close()
+        self._last_agent = None
+
+    def reset(self) -> tuple[np.ndarray, dict]:
+        obs, info = self.venv.reset(seed=self.seed)
+        return obs, {k: np.asarray(info[k]) for k in STEP_KEYS}
+
+    def step(self, actions: np.ndarray):
+        obs, reward, terminated, truncated, info = self.venv.step(actions)
+        done = np.logical_or(terminated, truncated)
+        out = {k: np.asarray(info[k]).copy() for k in STEP_KEYS}
+        next_obs = obs.copy()
+        for k in EPISODE_KEYS:
+            out[k] = np.full(self.num_envs, np.nan)
+        if done.any():
+            final_info = info["final_info"]
+            for i in np.flatnonzero(done):
+                next_obs[i] = info["final_obs"][i]
+                for k in STEP_KEYS + EPISODE_KEYS:
+                    out[k][i] = final_info[k][i]
+        # pose in the observation to act on next (after any reset), for episode starts
+        out["reset_x"], out["reset_y"], out["reset_dir"] = (np.asarray(info[k]) for k in STEP_KEYS)
+        out["next_obs"] = next_obs
+        out["valid"] = np.ones(self.num_envs, dtype=bool)
+        return obs, reward.astype(np.float32), terminated, truncated, out
+
+    def close(self) -> None:
+        self.venv.close()
+
+
+def make_vector_env(env_cfg, seed: int):
+    """Build the batched env for ``env_cfg`` (N copies, seeded ``seed, seed+1, ...``)."""
+    backend = getattr(env_cfg, "backend", "python")
+    if backend != "python":
+        raise ValueError(f"env.backend={backend}: unknown backend (choose 'python')")
+    return GridVectorEnv(env_cfg, seed)

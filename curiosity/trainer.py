@@ -1,0 +1,407 @@
+"""The training loop: rollout -> intrinsic reward -> GAE on two streams -> PPO + predictor.
+
+Reads top to bottom in one place (CleanRL style); the pieces it calls live in ``agent/``,
+``intrinsic/``, ``envs/`` and ``baselines/``.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import random
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+from torch.distributions import Categorical
+
+from baselines.random_action import RandomActionPolicy
+from curiosity.agent import ActorCritic, RolloutStorage, compute_gae, explained_variance, grad_norm, ppo_update
+from curiosity.checkpoint import load_checkpoint, save_checkpoint
+from curiosity.config import ConfigError
+from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
+from curiosity.exploration import ExplorationTracker
+from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer, TransitionBatch
+from curiosity.logging import MetricsSink
+from curiosity.run_info import collect_run_info, write_json
+
+SCORE_CHUNK = 4096  # rows per forward pass when scoring a whole rollout
+
+
+def seed_everything(seed: int, deterministic: bool) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def build_intrinsic(method_cfg, obs_space, action_space) -> IntrinsicModule | None:
+    """Instantiate ``method.module`` (or None), turning bad kwargs into a ConfigError."""
+    if method_cfg.module is None:
+        return None
+    try:
+        module = instantiate(method_cfg.module, obs_space=obs_space, action_space=action_space)
+    except Exception as err:  # hydra wraps import and signature errors
+        cause = err.__cause__ or err
+        raise ConfigError(f"method.module={OmegaConf.to_container(method_cfg.module)}: {cause}") from None
+    if not isinstance(module, IntrinsicModule):
+        raise ConfigError(f"method.module._target_={method_cfg.module._target_}: not an IntrinsicModule")
+    return module
+
+
+def _stats(x: torch.Tensor, prefix: str) -> dict:
+    return {f"{prefix}_mean": float(x.mean()), f"{prefix}_min": float(x.min()), f"{prefix}_max": float(x.max())}
+
+
+def _nanmean(values: list) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
+class Trainer:
+    def __init__(self, cfg: DictConfig, run_dir: Path):
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.device = torch.device(cfg.device)
+        seed_everything(cfg.seed, cfg.deterministic)
+
+        self.envs = make_vector_env(cfg.env, cfg.seed)
+        spec = self.envs.summary
+        self.num_envs = cfg.env.num_envs
+        self.num_actions = spec.num_actions
+        self.batch_size = cfg.agent.num_steps * self.num_envs
+        self.num_iterations = cfg.total_frames // self.batch_size
+
+        a = cfg.agent
+        self.agent = ActorCritic(spec.obs_shape, spec.num_actions, a.conv_channels, a.hidden_size).to(self.device)
+        self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=a.lr, eps=a.adam_eps)
+        self.random_policy = RandomActionPolicy(spec.num_actions) if cfg.method.acts_randomly else None
+
+        m = cfg.method
+        self.intrinsic = build_intrinsic(m, self.envs.single_observation_space, self.envs.single_action_space)
+        self.int_optimizer = None
+        if self.intrinsic is not None:
+            self.intrinsic.to(self.device)
+            trainable = [p for p in self.intrinsic.parameters() if p.requires_grad]
+            if trainable:
+                self.int_optimizer = torch.optim.Adam(trainable, lr=m.lr)
+        h, w, _ = spec.obs_shape
+        self.obs_norm = ObsNormalizer((OBS_PLANES, h, w), device=self.device, enabled=m.obs_norm)
+        self.rew_norm = IntrinsicRewardNormalizer(self.num_envs, m.gamma_int, device=self.device,
+                                                  enabled=m.reward_norm)
+        self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device)
+        self.explore = ExplorationTracker(self.num_envs, spec.grid_width, spec.grid_height)
+
+        self.iteration = 0
+        self.elapsed = 0.0  # wall seconds of training, carried across resumes
+        self.obs = None
+        self._resumed = self._try_resume() if cfg.resume else False
+        if not self._resumed:
+            self.obs, info = self.envs.reset()
+            self.explore.start(info["agent_x"], info["agent_y"], info["agent_dir"])
+            if self.intrinsic is not None and m.obs_norm and m.obs_norm_init_steps > 0:
+                self._init_obs_norm(m.obs_norm_init_steps)
+        OmegaConf.save(cfg, self.run_dir / "config.yaml", resolve=True)
+        info_path = self.run_dir / "run_info.json"
+        if not info_path.exists():
+            write_json(info_path, collect_run_info(cfg.device))
+        self.sink = MetricsSink(self.run_dir, cfg, cfg.total_frames,
+                                resume_iteration=self.iteration if self._resumed else None)
+
+    # ------------------------------------------------------------------ setup helpers
+    def _init_obs_norm(self, steps_per_env: int) -> None:
+        """Initialise observation statistics from uniform-random steps (RND)."""
+        for _ in range(steps_per_env):
+            actions = np.random.randint(self.num_actions, size=self.num_envs)
+            self.obs, *_ , info = self.envs.step(actions)
+            self.obs_norm.update(onehot_planes_batched(torch.as_tensor(info["next_obs"], device=self.device)))
+
+    def _try_resume(self) -> bool:
+        state = load_checkpoint(self.run_dir, map_location=self.device)
+        if state is None:
+            return False
+        self.agent.load_state_dict(state["agent"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.intrinsic is not None:
+            self.intrinsic.load_state_dict(state["intrinsic"])
+            if self.int_optimizer is not None:
+                self.int_optimizer.load_state_dict(state["int_optimizer"])
+        self.obs_norm.load_state_dict(state["obs_norm"])
+        self.rew_norm.load_state_dict(state["rew_norm"])
+        self.explore.load_state_dict(state["explore"])
+        torch.set_rng_state(state["torch_rng"])
+        np.random.set_state(state["numpy_rng"])
+        random.setstate(state["python_rng"])
+        self.iteration, self.elapsed = state["iteration"], state["elapsed"]
+        if state.get("envs") is not None and self.cfg.env.vectorization == "sync":
+            self.envs.venv.envs = pickle.loads(state["envs"])
+            self.obs = state["obs"]
+        else:
+            warnings.warn("resuming without the envs' state (async vectorization): episodes restart,"
+                          " so the continued run is not bit-identical to an uninterrupted one", stacklevel=2)
+            self.obs, info = self.envs.reset()
+        return True
+
+    def checkpoint(self) -> None:
+        sync = self.cfg.env.vectorization == "sync"
+        save_checkpoint(self.run_dir, {
+            "iteration": self.iteration,
+            "frames": self.iteration * self.batch_size,
+            "elapsed": self.elapsed,
+            "agent": self.agent.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "intrinsic": None if self.intrinsic is None else self.intrinsic.state_dict(),
+            "int_optimizer": None if self.int_optimizer is None else self.int_optimizer.state_dict(),
+            "obs_norm": self.obs_norm.state_dict(),
+            "rew_norm": self.rew_norm.state_dict(),
+            "explore": self.explore.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": np.random.get_state(),
+            "python_rng": random.getstate(),
+            "envs": pickle.dumps(self.envs.venv.envs) if sync else None,
+            "obs": self.obs,
+            "config": OmegaConf.to_container(self.cfg, resolve=True),
+        })
+
+    # ------------------------------------------------------------------ one iteration
+    def collect_rollout(self, timers: dict) -> dict:
+        s, dev = self.storage, self.device
+        episodes = {"return": [], "length": [], "success": [], "cells": []}
+        for step in range(self.cfg.agent.num_steps):
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                obs_t = torch.as_tensor(self.obs, device=dev)
+                if self.random_policy is not None:
+                    action, logprob = self.random_policy.act(self.num_envs, dev)
+                    v_ext = v_int = torch.zeros(self.num_envs, device=dev)
+                else:
+                    logits, v_ext, v_int = self.agent(obs_t)
+                    dist = Categorical(logits=logits)
+                    action = dist.sample()
+                    logprob = dist.log_prob(action)
+                s.obs[step] = obs_t
+                s.actions[step] = action
+                s.logprobs[step] = logprob
+                s.values_ext[step] = v_ext
+                s.values_int[step] = v_int
+                actions_np = action.cpu().numpy()
+            t1 = time.perf_counter()
+            self.obs, reward, terminated, truncated, info = self.envs.step(actions_np)
+            t2 = time.perf_counter()
+            done = np.logical_or(terminated, truncated)
+            s.next_obs[step] = torch.as_tensor(info["next_obs"], device=dev)
+            s.rewards_ext[step] = torch.as_tensor(reward, device=dev)
+            s.terminated[step] = torch.as_tensor(terminated, dtype=torch.float32, device=dev)
+            s.dones[step] = torch.as_tensor(done, dtype=torch.float32, device=dev)
+            s.valid[step] = torch.as_tensor(info["valid"], dtype=torch.float32, device=dev)
+            cells = self.explore.step(info["agent_x"], info["agent_y"], info["agent_dir"], done,
+                                      info["reset_x"], info["reset_y"], info["reset_dir"])
+            episodes["cells"].extend(cells)
+            ended = np.flatnonzero(done & info["valid"])
+            episodes["return"].extend(info["episode_return"][ended].tolist())
+            episodes["length"].extend(info["episode_length"][ended].tolist())
+            episodes["success"].extend(info["episode_success"][ended].tolist())
+            timers["inference"] += t1 - t0
+            timers["env"] += t2 - t1
+            timers["storage"] += time.perf_counter() - t2
+        return episodes
+
+    @torch.inference_mode()
+    def _bootstrap_values(self) -> None:
+        """V(successor) for every row in one batched pass (the final obs at episode ends)."""
+        s = self.storage
+        if self.random_policy is not None:
+            return
+        flat = s.flat("next_obs")
+        ext, intr = zip(*(self.agent.values(flat[i : i + SCORE_CHUNK]) for i in range(0, len(flat), SCORE_CHUNK)))
+        s.next_values_ext.copy_(torch.cat(ext).view_as(s.next_values_ext))
+        s.next_values_int.copy_(torch.cat(intr).view_as(s.next_values_int))
+
+    def _transitions(self, idx: torch.Tensor | None = None) -> TransitionBatch:
+        s = self.storage
+        obs, nxt, act = s.flat("obs"), s.flat("next_obs"), s.flat("actions")
+        if idx is not None:
+            obs, nxt, act = obs[idx], nxt[idx], act[idx]
+        return TransitionBatch(obs=obs, action=act, next_obs=nxt,
+                               obs_input=self.obs_norm(onehot_planes_batched(obs)),
+                               next_obs_input=self.obs_norm(onehot_planes_batched(nxt)))
+
+    @torch.no_grad()
+    def score_intrinsic(self) -> None:
+        """Fill rewards_int (raw and normalized) before GAE; invalid rows score 0."""
+        s = self.storage
+        if self.intrinsic is None:
+            s.rewards_int_raw.zero_()
+            s.rewards_int.zero_()
+            return
+        valid_idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
+        self.obs_norm.update(onehot_planes_batched(s.flat("next_obs")[valid_idx]))
+        raw = torch.zeros(s.num_steps * s.num_envs, device=self.device)
+        self.intrinsic.eval()
+        for i in range(0, len(valid_idx), SCORE_CHUNK):
+            idx = valid_idx[i : i + SCORE_CHUNK]
+            raw[idx] = self.intrinsic.reward(self._transitions(idx)).float()
+        self.intrinsic.train()
+        s.rewards_int_raw.copy_(raw.view_as(s.rewards_int_raw))
+        s.rewards_int.copy_(self.rew_norm(s.rewards_int_raw, s.valid))
+
+    def train_intrinsic(self) -> dict:
+        """Train the predictor on ``update_proportion`` of the valid rows, ``update_epochs`` times."""
+        if self.intrinsic is None or self.int_optimizer is None:
+            return {}
+        m, s = self.cfg.method, self.storage
+        valid_idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
+        sums: dict[str, float] = {}
+        count = 0
+        for _ in range(m.update_epochs):
+            keep = valid_idx[torch.rand(len(valid_idx), device=self.device) < m.update_proportion]
+            perm = keep[torch.randperm(len(keep), device=self.device)]
+            mb = max(1, math.ceil(len(perm) / self.cfg.agent.num_minibatches))
+            for i in range(0, len(perm), mb):
+                loss, metrics = self.intrinsic.loss(self._transitions(perm[i : i + mb]))
+                self.int_optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                params = [p for p in self.intrinsic.parameters() if p.requires_grad]
+                metrics = {f"intrinsic/{k}": float(v) for k, v in metrics.items()}
+                metrics["grad_norm/intrinsic"] = grad_norm(params)
+                nn.utils.clip_grad_norm_(params, m.max_grad_norm)
+                self.int_optimizer.step()
+                metrics["losses/intrinsic"] = loss.item()
+                for k, v in metrics.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                count += 1
+        return {k: v / max(count, 1) for k, v in sums.items()}
+
+    def compute_advantages(self) -> dict:
+        s, a, m = self.storage, self.cfg.agent, self.cfg.method
+        adv_ext, ret_ext = compute_gae(s.rewards_ext, s.values_ext, s.next_values_ext, s.terminated,
+                                       s.dones, s.valid, a.gamma, a.gae_lambda)
+        if m.episodic:
+            term_int, done_int = s.terminated, s.dones
+        else:  # non-episodic: the intrinsic return flows across episode ends (RND)
+            term_int = done_int = torch.zeros_like(s.dones)
+        adv_int, ret_int = compute_gae(s.rewards_int, s.values_int, s.next_values_int, term_int,
+                                       done_int, s.valid, m.gamma_int, m.lambda_int)
+        return {"adv_ext": adv_ext, "ret_ext": ret_ext, "adv_int": adv_int, "ret_int": ret_int,
+                "advantages": m.ext_coef * adv_ext + m.int_coef * adv_int}
+
+    def update_policy(self, gae: dict) -> dict:
+        if self.random_policy is not None:
+            return {}
+        s, a = self.storage, self.cfg.agent
+        if a.anneal_lr:
+            self.optimizer.param_groups[0]["lr"] = a.lr * (1.0 - self.iteration / self.num_iterations)
+        idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
+        flat = lambda x: x.reshape(-1, *x.shape[2:])[idx]  # noqa: E731
+        batch = {
+            "obs": flat(s.obs), "actions": flat(s.actions), "logprobs": flat(s.logprobs),
+            "advantages": flat(gae["advantages"]), "returns_ext": flat(gae["ret_ext"]),
+            "returns_int": flat(gae["ret_int"]), "values_ext": flat(s.values_ext),
+            "values_int": flat(s.values_int),
+        }
+        use_int = self.intrinsic is not None and self.cfg.method.int_coef > 0
+        out = ppo_update(self.agent, self.optimizer, batch, a, use_int_value=use_int)
+        out["losses/explained_var_ext"] = explained_variance(batch["values_ext"], batch["returns_ext"])
+        out["losses/explained_var_int"] = (explained_variance(batch["values_int"], batch["returns_int"])
+                                           if use_int else float("nan"))
+        out["losses/lr"] = self.optimizer.param_groups[0]["lr"]
+        return out
+
+    def iteration_metrics(self, episodes: dict, timers: dict, update: dict, int_update: dict) -> dict:
+        s = self.storage
+        valid = s.valid.bool()
+        frames = self.iteration * self.batch_size
+        counts = torch.bincount(s.actions[valid], minlength=self.num_actions).float()
+        freqs = (counts / counts.sum().clamp(min=1)).tolist()
+        row = {
+            "iteration": self.iteration,
+            "frames": frames,
+            "charts/episodes": len(episodes["return"]),
+            "charts/episode_return": _nanmean(episodes["return"]),
+            "charts/episode_length": _nanmean(episodes["length"]),
+            "charts/success": _nanmean(episodes["success"]),
+            "explore/cells_per_episode": _nanmean(episodes["cells"]),
+            "explore/distinct_states_total": self.explore.distinct_states,
+            "reward/ext_mean": float(s.rewards_ext[valid].mean()),
+            "reward/int_raw_mean": float(s.rewards_int_raw[valid].mean()),
+            "reward/int_raw_max": float(s.rewards_int_raw[valid].max()),
+            "reward/int_norm_mean": float(s.rewards_int[valid].mean()),
+            "reward/int_scaled_mean": float(self.cfg.method.int_coef * s.rewards_int[valid].mean()),
+            **_stats(s.values_ext[valid], "values/ext"),
+            **_stats(s.values_int[valid], "values/int"),
+            **{f"actions/freq_{i}": f for i, f in enumerate(freqs)},
+        }
+        row.update(update)
+        row.update(int_update)
+        sps = self.batch_size / max(sum(timers.values()), 1e-9)
+        row.update({f"time/{k}": v for k, v in timers.items()})
+        row["time/sps"] = sps
+        row["time/elapsed"] = self.elapsed
+        return row
+
+    # ------------------------------------------------------------------ the loop
+    def train(self, max_iterations: int | None = None) -> dict:
+        """Run until ``total_frames`` (or ``max_iterations`` more iterations, for tests)."""
+        stop_at = self.num_iterations if max_iterations is None else min(
+            self.num_iterations, self.iteration + max_iterations)
+        every = self.cfg.logger.checkpoint_every
+        row = {}
+        try:
+            while self.iteration < stop_at:
+                start = time.perf_counter()
+                timers = {"env": 0.0, "inference": 0.0, "storage": 0.0, "intrinsic": 0.0, "update": 0.0}
+                self.iteration += 1
+                episodes = self.collect_rollout(timers)
+
+                t0 = time.perf_counter()
+                self.score_intrinsic()
+                int_update = self.train_intrinsic() if self.random_policy is None else {}
+                t1 = time.perf_counter()
+                self._bootstrap_values()
+                gae = self.compute_advantages()
+                update = self.update_policy(gae)
+                t2 = time.perf_counter()
+                timers["intrinsic"] += t1 - t0
+                timers["update"] += t2 - t1
+                self.elapsed += time.perf_counter() - start
+
+                row = self.iteration_metrics(episodes, timers, update, int_update)
+                self.sink.log(row)
+                if self.cfg.logger.visitation_every and self.iteration % self.cfg.logger.visitation_every == 0:
+                    self.save_visitation()
+                if every and self.iteration % every == 0:
+                    self.checkpoint()
+        finally:
+            self.sink.bar.refresh()
+        if self.iteration >= self.num_iterations:
+            self.save_visitation()
+            self.checkpoint()
+            self.write_summary(row)
+        return row
+
+    def save_visitation(self) -> None:
+        out = self.run_dir / "visitation"
+        out.mkdir(exist_ok=True)
+        np.save(out / f"visits_frames{self.iteration * self.batch_size:010d}.npy", self.explore.visits)
+
+    def write_summary(self, last_row: dict) -> None:
+        write_json(self.run_dir / "summary.json", {
+            "status": "finished",
+            "iterations": self.iteration,
+            "frames": self.iteration * self.batch_size,
+            "wall_time_s": self.elapsed,
+            "env": self.cfg.env.id,
+            "method": self.cfg.method.name,
+            "seed": self.cfg.seed,
+            "last_metrics": {k: v for k, v in last_row.items() if not isinstance(v, float) or math.isfinite(v)},
+        })
+
+    def close(self) -> None:
+        self.sink.close()
+        self.envs.close()
