@@ -1,0 +1,50 @@
+"""Shared fixtures: compose configs from conf/ exactly as the CLI does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+
+from curiosity.config import register_configs
+
+CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+def compose_config(overrides: list[str] | None = None):
+    """The composed root config for ``overrides`` (no validation)."""
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides or []))
+
+
+TINY = [
+    "env.num_envs=4",
+    "agent.num_steps=32",
+    "agent.num_minibatches=2",
+    "agent.update_epochs=2",
+    "agent.hidden_size=32",
+    "agent.conv_channels=8",
+    "logger.wandb_mode=disabled",
+    "logger.progress=false",
+    "logger.checkpoint_every=0",
+]
+
+
+@pytest.fixture
+def tiny_cfg():
+    """A factory for tiny, fast configs: ``tiny_cfg('method=none', 'total_frames=512')``."""
+
+    def make(*overrides: str):
+        return compose_config([*TINY, *overrides])
+
+    return make
+
+
+@pytest.fixture
+def compose():
+    """``compose(['env=doorkey_8x8', ...])``: the composed root config, unvalidated."""
+    return compose_config
