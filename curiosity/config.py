@@ -22,10 +22,17 @@ class EnvConfig:
     id: str = MISSING  # gymnasium id, or "module:Id" for a task from your own module
     num_envs: int = 16  # parallel copies
     vectorization: str = "sync"  # sync | async (gymnasium vector env)
-    backend: str = "python"  # python (gymnasium MiniGrid)
+    backend: str = "python"  # python (gymnasium MiniGrid) | envpool (C++ MiniGrid; python fallback where it lacks a task/option)
+    envpool_threads: int = 1  # C++ worker threads of the envpool backend (0: one per env; 1 is fastest for 16 envs on 2 cores)
     full_obs: bool = False  # policy sees the whole grid instead of the egocentric 7x7 view
     sticky_action_prob: float = 0.0  # probability of repeating the previous action
     max_episode_steps: Any = None  # override the task's time limit (int or null)
+    train_levels: int = 0  # train on layouts from level seeds 0..K-1 (0: a fresh layout every episode)
+    noisy_tv: str = "none"  # none | remote (action shows random cells) | in_world (ball of random colour)
+    tv_remote_action: int = 6  # action index that works the TV remote (6: done, a no-op in most tasks)
+    tv_region_size: int = 3  # remote TV: side of the square of cells it scrambles, in the view's corner
+    tv_whole_view: bool = False  # remote TV: scramble the whole view instead of a region
+    tv_resample: str = "step"  # in-world TV: recolour every "step" or on each "remote" use (RIDE)
 
 
 @dataclass
@@ -79,6 +86,14 @@ class LoggerConfig:
     progress: bool = True  # console progress bar
     checkpoint_every: int = 50  # iterations between checkpoints (0: only at the end)
     visitation_every: int = 50  # iterations between saved visitation-count maps
+    render_every: int = 0  # iterations between debug renders (episode GIF + intrinsic heatmap) into RUN_DIR/renders and wandb (0: off)
+
+
+@dataclass
+class EvalConfig:
+    every: int = 0  # iterations between evaluations on held-out levels (0: never; also runs at the end)
+    episodes: int = 16  # evaluation episodes, one per held-out level seed
+    policy: str = "sampled"  # sampled (stochastic policy) | greedy (argmax action)
 
 
 @dataclass
@@ -87,12 +102,14 @@ class TrainConfig:
     agent: AgentConfig = field(default_factory=AgentConfig)
     method: MethodConfig = field(default_factory=MethodConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
     seed: int = 1
     total_frames: int = 100_000  # env steps summed over all copies
     device: str = "cpu"  # cpu | cuda | cuda:N
     experiment: str = "default"  # names the runs/<experiment>/ folder and the wandb group
     resume: bool = True  # continue from the run directory's last checkpoint if one exists
     deterministic: bool = True  # torch deterministic algorithms (CPU results repeat exactly)
+    sweep_id: str = "default"  # names a multirun's folder runs/<experiment>/<sweep_id>/; reuse it to resume
 
 
 def register_configs() -> None:
@@ -107,11 +124,14 @@ def _check(ok: bool, key: str, value, why: str) -> None:
 
 def validate(cfg: DictConfig) -> None:
     """Refuse out-of-range values with one line naming the key (types are Hydra's job)."""
+    from curiosity.envs.noisy_tv import task_id as noisy_tv_task_id
     from curiosity.envs.vector import resolve_env_id
 
     e, a, m = cfg.env, cfg.agent, cfg.method
     _check(e.num_envs >= 1, "env.num_envs", e.num_envs, "must be >= 1")
     _check(e.vectorization in ("sync", "async"), "env.vectorization", e.vectorization, "must be sync or async")
+    _check(e.backend in ("python", "envpool"), "env.backend", e.backend, "must be python or envpool")
+    _check(e.envpool_threads >= 0, "env.envpool_threads", e.envpool_threads, "must be >= 0")
     _check(0.0 <= e.sticky_action_prob < 1.0, "env.sticky_action_prob", e.sticky_action_prob, "must be in [0, 1)")
     if e.max_episode_steps is not None:
         _check(isinstance(e.max_episode_steps, int) and e.max_episode_steps > 0,
@@ -138,6 +158,24 @@ def validate(cfg: DictConfig) -> None:
            "must be in (0, 1]")
     _check(m.update_epochs >= 1, "method.update_epochs", m.update_epochs, "must be >= 1")
     _check(m.obs_norm_init_steps >= 0, "method.obs_norm_init_steps", m.obs_norm_init_steps, "must be >= 0")
+    _check(0 <= e.train_levels < (1 << 30), "env.train_levels", e.train_levels,
+           "must be in [0, 2**30) (held-out level seeds start at 2**30)")
+    _check(e.noisy_tv in ("none", "remote", "in_world"), "env.noisy_tv", e.noisy_tv,
+           "must be none, remote or in_world")
+    _check(0 <= e.tv_remote_action <= 6, "env.tv_remote_action", e.tv_remote_action,
+           "must be a MiniGrid action index in 0..6")
+    _check(e.tv_region_size >= 1, "env.tv_region_size", e.tv_region_size, "must be >= 1")
+    if e.noisy_tv == "remote" and not e.tv_whole_view and not e.full_obs:
+        _check(e.tv_region_size <= 7, "env.tv_region_size", e.tv_region_size,
+               "must fit the 7x7 egocentric view (<= 7), or set env.tv_whole_view=true")
+    _check(e.tv_resample in ("step", "remote"), "env.tv_resample", e.tv_resample, "must be step or remote")
+    _check(cfg.eval.every >= 0, "eval.every", cfg.eval.every, "must be >= 0")
+    _check(cfg.eval.episodes >= 1, "eval.episodes", cfg.eval.episodes, "must be >= 1")
+    _check(cfg.eval.policy in ("sampled", "greedy"), "eval.policy", cfg.eval.policy,
+           "must be sampled or greedy")
+    _check(bool(str(cfg.sweep_id)) and "/" not in str(cfg.sweep_id), "sweep_id", cfg.sweep_id,
+           "must be a non-empty folder name without '/'")
+    _check(cfg.logger.render_every >= 0, "logger.render_every", cfg.logger.render_every, "must be >= 0")
     _check(cfg.logger.wandb_mode in ("offline", "online", "disabled"), "logger.wandb_mode",
            cfg.logger.wandb_mode, "must be offline, online or disabled")
     _check(str(cfg.device) == "cpu" or str(cfg.device).startswith("cuda"), "device", cfg.device,
@@ -148,6 +186,7 @@ def validate(cfg: DictConfig) -> None:
         _check(torch.cuda.is_available(), "device", cfg.device, "CUDA is not available on this machine")
     try:
         resolve_env_id(e.id)
+        noisy_tv_task_id(e)  # a noisy-TV id needs env.noisy_tv=in_world
     except ValueError as err:
         raise ConfigError(str(err)) from None
 

@@ -21,8 +21,13 @@ class ExplorationTracker:
         self._envs = np.arange(num_envs)
 
     def start(self, x: np.ndarray, y: np.ndarray, d: np.ndarray, envs=None) -> None:
-        """Record the starting pose of fresh episodes (all envs by default)."""
+        """Record the starting pose of fresh episodes (all envs by default).
+
+        A pose of -1 means "not known yet" (envpool resets on the next step): that episode's
+        start is recorded by the next step's row instead.
+        """
         envs = self._envs if envs is None else envs
+        envs = envs[x[envs] >= 0]
         self.episode_cells[envs, x[envs], y[envs]] = True
         np.add.at(self.visits, (x[envs], y[envs]), 1)
         self.states_seen[x[envs], y[envs], d[envs]] = True

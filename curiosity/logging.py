@@ -99,6 +99,29 @@ def _fmt_short(v) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.2f}"
 
 
+NOT_ABLATIONS = ("seed", "experiment", "sweep_id", "resume", "device")  # overrides that are bookkeeping
+
+
+def ablation_tags() -> list[str]:
+    """``key=value`` of this job's command-line and sweep overrides (wandb tags, <= 64 chars).
+
+    Seeds, logger settings and bookkeeping keys are left out, so runs of one sweep cell
+    share their tags and wandb can filter and group by ablation value.
+    """
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    tags = []
+    for override in HydraConfig.get().overrides.task:
+        item = override.lstrip("+~")
+        key = item.split("=", 1)[0]
+        if key in NOT_ABLATIONS or key.startswith(("logger.", "hydra.")):
+            continue
+        tags.append(item[:64])
+    return tags
+
+
 def _init_wandb(run_dir: Path, cfg):
     if cfg.logger.wandb_mode == "disabled":
         return None
@@ -114,7 +137,7 @@ def _init_wandb(run_dir: Path, cfg):
         group=cfg.logger.group or cfg.experiment,
         job_type=m.name,
         name=name,
-        tags=[cfg.env.id, m.name, *cfg.logger.tags],
+        tags=list(dict.fromkeys([cfg.env.id, m.name, *cfg.logger.tags, *ablation_tags()])),
         mode=cfg.logger.wandb_mode,
         dir=str(run_dir),
         config=OmegaConf.to_container(cfg, resolve=True),

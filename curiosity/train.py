@@ -6,6 +6,7 @@ writes everything into the run directory (``hydra.run.dir``).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -29,11 +30,37 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
         trainer.close()
 
 
+def finished_summary(cfg: DictConfig, run_dir: Path) -> dict | None:
+    """``run_dir``'s summary.json if that run already finished this budget, else None.
+
+    Re-running a sweep (same ``sweep_id``) skips these runs; unfinished ones resume from
+    ``checkpoints/latest.pt`` in the Trainer. ``resume=false`` retrains everything.
+    """
+    path = Path(run_dir) / "summary.json"
+    if not cfg.resume or not path.exists():
+        return None
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None  # a torn or corrupt summary: treat the run as unfinished
+    batch = cfg.agent.num_steps * cfg.env.num_envs
+    budget = cfg.total_frames // batch * batch
+    if summary.get("status") == "finished" and summary.get("frames", -1) >= budget:
+        return summary
+    return None
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def _hydra_main(cfg: DictConfig) -> float | None:
     try:
         validate(cfg)
-        row = run_training(cfg, Path(HydraConfig.get().runtime.output_dir))
+        run_dir = Path(HydraConfig.get().runtime.output_dir)
+        done = finished_summary(cfg, run_dir)
+        if done is not None:
+            print(f"skipping {run_dir}: already finished ({done['frames']} frames)", flush=True)
+            row = done.get("last_metrics", {})
+        else:
+            row = run_training(cfg, run_dir)
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)
         sys.exit(2)

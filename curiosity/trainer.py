@@ -25,9 +25,13 @@ from curiosity.agent import ActorCritic, RolloutStorage, compute_gae, explained_
 from curiosity.checkpoint import load_checkpoint, save_checkpoint
 from curiosity.config import ConfigError
 from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
+from curiosity.envs.noisy_tv import tv_distraction_metrics
+from curiosity.evaluation import HeldOutEvaluator
 from curiosity.exploration import ExplorationTracker
 from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer, TransitionBatch
 from curiosity.logging import MetricsSink
+from curiosity.nan_guard import NanGuard, NonFiniteError
+from curiosity.render import render_during_training
 from curiosity.run_info import collect_run_info, write_json
 
 SCORE_CHUNK = 4096  # rows per forward pass when scoring a whole rollout
@@ -97,6 +101,10 @@ class Trainer:
                                                   enabled=m.reward_norm)
         self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device)
         self.explore = ExplorationTracker(self.num_envs, spec.grid_width, spec.grid_height)
+        self.nan_guard = NanGuard(self)  # stops the run at the first NaN/inf, dumps to nan_dump/
+        # this rollout's noisy-TV flags (tv_action, tv_in_view) for the tv/* distraction metrics
+        self.tv_flags = (torch.zeros((2, a.num_steps, self.num_envs), dtype=torch.bool, device=self.device)
+                         if cfg.env.noisy_tv != "none" else None)
 
         self.iteration = 0
         self.elapsed = 0.0  # wall seconds of training, carried across resumes
@@ -113,6 +121,10 @@ class Trainer:
             write_json(info_path, collect_run_info(cfg.device))
         self.sink = MetricsSink(self.run_dir, cfg, cfg.total_frames,
                                 resume_iteration=self.iteration if self._resumed else None)
+        self.evaluator = None  # held-out levels every eval.every iterations, into eval.csv
+        if cfg.eval.every > 0:
+            self.evaluator = HeldOutEvaluator(cfg, self.run_dir, self.device, wandb_run=self.sink.wandb_run,
+                                              resume_iteration=self.iteration if self._resumed else None)
 
     # ------------------------------------------------------------------ setup helpers
     def _init_obs_norm(self, steps_per_env: int) -> None:
@@ -139,18 +151,25 @@ class Trainer:
         np.random.set_state(state["numpy_rng"])
         random.setstate(state["python_rng"])
         self.iteration, self.elapsed = state["iteration"], state["elapsed"]
-        if state.get("envs") is not None and self.cfg.env.vectorization == "sync":
+        if state.get("envs") is not None and self._envs_picklable():
             self.envs.venv.envs = pickle.loads(state["envs"])
             self.obs = state["obs"]
         else:
-            warnings.warn("resuming without the envs' state (async vectorization): episodes restart,"
+            warnings.warn("resuming without the envs' state (async or envpool): episodes restart,"
                           " so the continued run is not bit-identical to an uninterrupted one", stacklevel=2)
             self.obs, info = self.envs.reset()
         return True
 
+    def _envs_picklable(self) -> bool:
+        """Python envs in one process can be snapshotted (async workers and envpool cannot)."""
+        return self.cfg.env.vectorization == "sync" and self.envs.backend == "python"
+
     def checkpoint(self) -> None:
-        sync = self.cfg.env.vectorization == "sync"
-        save_checkpoint(self.run_dir, {
+        save_checkpoint(self.run_dir, self.checkpoint_state())
+
+    def checkpoint_state(self) -> dict:
+        sync = self._envs_picklable()
+        return {
             "iteration": self.iteration,
             "frames": self.iteration * self.batch_size,
             "elapsed": self.elapsed,
@@ -167,7 +186,7 @@ class Trainer:
             "envs": pickle.dumps(self.envs.venv.envs) if sync else None,
             "obs": self.obs,
             "config": OmegaConf.to_container(self.cfg, resolve=True),
-        })
+        }
 
     # ------------------------------------------------------------------ one iteration
     def collect_rollout(self, timers: dict) -> dict:
@@ -200,6 +219,9 @@ class Trainer:
             s.terminated[step] = torch.as_tensor(terminated, dtype=torch.float32, device=dev)
             s.dones[step] = torch.as_tensor(done, dtype=torch.float32, device=dev)
             s.valid[step] = torch.as_tensor(info["valid"], dtype=torch.float32, device=dev)
+            if self.tv_flags is not None:
+                self.tv_flags[0, step] = torch.as_tensor(info["tv_action"], device=dev)
+                self.tv_flags[1, step] = torch.as_tensor(info["tv_in_view"], device=dev)
             cells = self.explore.step(info["agent_x"], info["agent_y"], info["agent_dir"], done,
                                       info["reset_x"], info["reset_y"], info["reset_dir"])
             episodes["cells"].extend(cells)
@@ -339,6 +361,8 @@ class Trainer:
         }
         row.update(update)
         row.update(int_update)
+        if self.tv_flags is not None:  # same keys every iteration (NaN share when no intrinsic reward)
+            row.update(tv_distraction_metrics(self.tv_flags[0], self.tv_flags[1], s.rewards_int_raw, s.valid))
         sps = self.batch_size / max(sum(timers.values()), 1e-9)
         row.update({f"time/{k}": v for k, v in timers.items()})
         row["time/sps"] = sps
@@ -361,6 +385,7 @@ class Trainer:
 
                 t0 = time.perf_counter()
                 self.score_intrinsic()
+                self.nan_guard.check_rollout()
                 int_update = self.train_intrinsic() if self.random_policy is None else {}
                 t1 = time.perf_counter()
                 self._bootstrap_values()
@@ -373,10 +398,19 @@ class Trainer:
 
                 row = self.iteration_metrics(episodes, timers, update, int_update)
                 self.sink.log(row)
+                self.nan_guard.check_metrics(row)
+                if self.evaluator is not None and self.evaluator.due(self.iteration, self.num_iterations):
+                    self.evaluator.evaluate(None if self.random_policy is not None else self.agent,
+                                            self.iteration, self.iteration * self.batch_size)
                 if self.cfg.logger.visitation_every and self.iteration % self.cfg.logger.visitation_every == 0:
                     self.save_visitation()
                 if every and self.iteration % every == 0:
                     self.checkpoint()
+                if self.cfg.logger.render_every and self.iteration % self.cfg.logger.render_every == 0:
+                    render_during_training(self)
+        except NonFiniteError as err:
+            dump = self.nan_guard.dump(err)
+            raise NonFiniteError(err.quantity, err.iteration, f"{err.detail} (dump: {dump})") from None
         finally:
             self.sink.bar.refresh()
         if self.iteration >= self.num_iterations:
@@ -403,5 +437,7 @@ class Trainer:
         })
 
     def close(self) -> None:
+        if self.evaluator is not None:
+            self.evaluator.close()
         self.sink.close()
         self.envs.close()

@@ -2,6 +2,8 @@
 
 RIDE (Raileanu & Rocktaschel 2020) and later work report on MultiRoom-N7-S4, N7-S8,
 N10-S4 and N12-S10; all come from ``MultiRoomEnv(minNumRooms, maxNumRooms, maxRoomSize)``.
+Its noisy-TV task MultiRoomNoisyTV-N7-S4 (and a small N4-S5 one) wraps MultiRoom in
+``curiosity.envs.noisy_tv.InWorldTV``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ MULTIROOM_VARIANTS = {
     "N12-S10": (12, 10),
 }
 
+# noisy-TV ids (RIDE's MultiRoomNoisyTV: MultiRoom plus a ball whose colour the `done`
+# action resamples) -> the TV-free task the trainer builds before adding the TV itself
+NOISY_TV_VARIANTS = {"N7-S4": (7, 4), "N4-S5": (4, 5)}
+NOISY_TV_TASKS = {f"MiniGrid-MultiRoomNoisyTV-{suffix}-v0": f"MiniGrid-MultiRoom-{suffix}-v0"
+                  for suffix in NOISY_TV_VARIANTS}
+
 
 def register_extra_envs() -> None:
     """Register the extra MultiRoom variants once (idempotent)."""
@@ -26,5 +34,14 @@ def register_extra_envs() -> None:
         gym.register(
             id=env_id,
             entry_point="minigrid.envs:MultiRoomEnv",
+            kwargs={"minNumRooms": rooms, "maxNumRooms": rooms, "maxRoomSize": size},
+        )
+    for suffix, (rooms, size) in NOISY_TV_VARIANTS.items():
+        env_id = f"MiniGrid-MultiRoomNoisyTV-{suffix}-v0"
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            id=env_id,
+            entry_point="curiosity.envs.noisy_tv:make_multiroom_noisy_tv",
             kwargs={"minNumRooms": rooms, "maxNumRooms": rooms, "maxRoomSize": size},
         )

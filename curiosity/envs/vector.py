@@ -11,7 +11,8 @@
   (before any reset), ``reset_x/reset_y/reset_dir`` the pose in ``obs`` (after any
   reset), ``episode_return/length/success`` (NaN where no episode ended), and
   ``valid`` (True where the row is a real transition; always True here, a backend that
-  autoresets on the next step marks its reset rows False).
+  autoresets on the next step marks its reset rows False); with a noisy TV also
+  ``tv_action/tv_in_view`` (bool, of the step taken, not of a reset that followed it).
 
 Using ``SAME_STEP`` means no "terminal -> reset" pseudo-transition ever exists, so nothing
 downstream can train on one (gymnasium's default ``NEXT_STEP`` trap).
@@ -26,6 +27,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 
+from curiosity.envs.levels import FixedLevels, train_level_seeds
+from curiosity.envs.noisy_tv import TV_KEYS, task_id, wrap_noisy_tv_compact, wrap_noisy_tv_raw
 from curiosity.envs.registration import register_extra_envs
 from curiosity.envs.wrappers import CompactGridObs, StepInfo, StickyActions, grid_size
 
@@ -56,11 +59,15 @@ def make_single_env(env_cfg, render_mode: str | None = None) -> gym.Env:
     kwargs = {}
     if env_cfg.max_episode_steps is not None:
         kwargs["max_steps"] = int(env_cfg.max_episode_steps)
-    env = gym.make(env_cfg.id, render_mode=render_mode, **kwargs)
+    env = gym.make(task_id(env_cfg), render_mode=render_mode, **kwargs)  # a noisy-TV id -> its task
+    if getattr(env_cfg, "train_levels", 0) > 0:  # pin layouts to a finite training set
+        env = FixedLevels(env, train_level_seeds(env_cfg.train_levels))
+    env = wrap_noisy_tv_raw(env, env_cfg)  # in-world TV: outside level pinning, sees executed actions
     if env_cfg.sticky_action_prob > 0:
         env = StickyActions(env, env_cfg.sticky_action_prob)
     env = StepInfo(env)
     env = CompactGridObs(env, full_obs=env_cfg.full_obs)
+    env = wrap_noisy_tv_compact(env, env_cfg)  # remote TV: scrambles the compact grid
     return env
 
 
@@ -78,6 +85,8 @@ class EnvSpecSummary:
 class GridVectorEnv:
     """N copies of a wrapped MiniGrid task on gymnasium's sync or async vector env."""
 
+    backend = "python"
+
     def __init__(self, env_cfg, seed: int):
         resolve_env_id(env_cfg.id)
         fns = [lambda: make_single_env(env_cfg) for _ in range(env_cfg.num_envs)]
@@ -85,6 +94,7 @@ class GridVectorEnv:
         self.venv = cls(fns, autoreset_mode=AutoresetMode.SAME_STEP)
         self.num_envs = env_cfg.num_envs
         self.seed = seed
+        self.tv_keys = TV_KEYS if getattr(env_cfg, "noisy_tv", "none") != "none" else ()
         probe = make_single_env(env_cfg)
         width, height = grid_size(probe)
         self.summary = EnvSpecSummary(
@@ -106,7 +116,7 @@ class GridVectorEnv:
     def step(self, actions: np.ndarray):
         obs, reward, terminated, truncated, info = self.venv.step(actions)
         done = np.logical_or(terminated, truncated)
-        out = {k: np.asarray(info[k]).copy() for k in STEP_KEYS}
+        out = {k: np.asarray(info[k]).copy() for k in STEP_KEYS + self.tv_keys}
         next_obs = obs.copy()
         for k in EPISODE_KEYS:
             out[k] = np.full(self.num_envs, np.nan)
@@ -114,7 +124,7 @@ class GridVectorEnv:
             final_info = info["final_info"]
             for i in np.flatnonzero(done):
                 next_obs[i] = info["final_obs"][i]
-                for k in STEP_KEYS + EPISODE_KEYS:
+                for k in STEP_KEYS + self.tv_keys + EPISODE_KEYS:  # the ended step's flags, not the reset's
                     out[k][i] = final_info[k][i]
         # pose in the observation to act on next (after any reset), for episode starts
         out["reset_x"], out["reset_y"], out["reset_dir"] = (np.asarray(info[k]) for k in STEP_KEYS)
@@ -129,6 +139,10 @@ class GridVectorEnv:
 def make_vector_env(env_cfg, seed: int):
     """Build the batched env for ``env_cfg`` (N copies, seeded ``seed, seed+1, ...``)."""
     backend = getattr(env_cfg, "backend", "python")
+    if backend == "envpool":  # falls back to python, with a logged warning, where envpool can't
+        from curiosity.envs.envpool_backend import make_envpool_or_python
+
+        return make_envpool_or_python(env_cfg, seed)
     if backend != "python":
-        raise ValueError(f"env.backend={backend}: unknown backend (choose 'python')")
+        raise ValueError(f"env.backend={backend}: unknown backend (choose 'python' or 'envpool')")
     return GridVectorEnv(env_cfg, seed)

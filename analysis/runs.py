@@ -1,0 +1,347 @@
+"""Find run directories under a folder and load them, tolerating partial and broken ones.
+
+A run directory (written by ``curiosity.trainer``) holds ``config.yaml`` (resolved config),
+``metrics.csv`` (one row per iteration), ``summary.json`` (only once finished),
+``run_info.json`` (provenance), ``visitation/visits_frames*.npy`` and maybe ``eval.csv``.
+Nothing here raises on a bad directory: it is either loaded with notes (rows dropped,
+unfinished) or returned as a :class:`Skipped` with the reason, and the report lists both.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+RUN_MARKERS = ("config.yaml", "metrics.csv", "summary.json", "run_info.json")
+METRICS_FILE = "metrics.csv"
+EVAL_FILE = "eval.csv"
+VISITS_PATTERN = re.compile(r"visits_frames(\d+)\.npy$")
+
+
+@dataclass
+class Run:
+    """One loaded run; ``notes`` records every repair made while loading it."""
+
+    path: Path
+    name: str  # path relative to the scanned root
+    config: dict
+    metrics: pd.DataFrame  # numeric, sorted by frames, eval/* columns merged in when present
+    summary: dict | None
+    run_info: dict | None
+    visits: np.ndarray | None = None  # latest saved visitation counts, indexed [x, y]
+    visits_frames: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def env(self) -> str:
+        return str(self.config["env"]["id"])
+
+    @property
+    def method(self) -> str:
+        return str(self.config["method"]["name"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.config["seed"])
+
+    @property
+    def total_frames(self) -> int:
+        return int(self.config["total_frames"])
+
+    @property
+    def frames_reached(self) -> int:
+        return int(self.metrics["frames"].iloc[-1])
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.summary) and self.summary.get("status") == "finished"
+
+    @property
+    def wall_time_s(self) -> float | None:
+        if self.summary and "wall_time_s" in self.summary:
+            return float(self.summary["wall_time_s"])
+        if "time/elapsed" in self.metrics:
+            last = self.metrics["time/elapsed"].dropna()
+            return float(last.iloc[-1]) if len(last) else None
+        return None
+
+
+@dataclass
+class Skipped:
+    """A directory that looked like a run but could not be used."""
+
+    path: Path
+    name: str
+    reason: str
+
+
+def find_run_dirs(root: Path) -> list[Path]:
+    """Every directory under ``root`` (or root itself) holding one of the run files.
+
+    Hidden folders (``.hydra``, ``.git``) and wandb's own folders are not runs.
+    """
+    root = Path(root)
+    found = set()
+    for marker in RUN_MARKERS:
+        for path in root.rglob(marker):
+            rel = path.parent.relative_to(root).parts
+            if any(p.startswith(".") or p == "wandb" for p in rel):
+                continue
+            found.add(path.parent)
+    return sorted(found)
+
+
+def _read_yaml(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError("not a mapping")
+    return data
+
+
+def _read_json(path: Path) -> dict:
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data
+
+
+def read_csv_tolerant(path: Path, notes: list[str], label: str) -> pd.DataFrame | None:
+    """Parse a CSV written row by row, dropping rows a crash or a kill left half-written.
+
+    A row with the wrong number of fields, a last line without its newline, or a row whose
+    ``iteration``/``frames`` is not a number is dropped (and noted). Other non-numeric cells
+    become NaN. Returns None when nothing usable is left.
+    """
+    text = path.read_text(errors="replace")
+    if not text.strip():
+        notes.append(f"{label} is empty")
+        return None
+    lines = text.splitlines(keepends=True)
+    dropped = 0
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines, dropped = lines[:-1], 1  # the writer was cut off mid-row
+    rows = list(csv.reader(io.StringIO("".join(lines))))
+    if not rows:
+        notes.append(f"{label} has no complete header")
+        return None
+    header, body = rows[0], rows[1:]
+    good = [r for r in body if len(r) == len(header)]
+    dropped += len(body) - len(good)
+    df = pd.DataFrame(good, columns=header)
+    for col in df.columns:
+        if col != "policy":
+            df[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
+    if "frames" not in df.columns or "iteration" not in df.columns:
+        notes.append(f"{label} lacks the iteration/frames columns")
+        return None
+    bad = df["frames"].isna() | df["iteration"].isna()
+    dropped += int(bad.sum())
+    df = df[~bad]
+    if df.duplicated("frames").any():
+        dropped += int(df.duplicated("frames", keep="last").sum())
+        df = df.drop_duplicates("frames", keep="last")
+    df = df.sort_values("frames").reset_index(drop=True)
+    if dropped:
+        notes.append(f"{label}: dropped {dropped} malformed or half-written row(s)")
+    if df.empty:
+        notes.append(f"{label} has no complete rows")
+        return None
+    return df
+
+
+def _latest_visits(run_dir: Path, notes: list[str]) -> tuple[np.ndarray | None, int | None]:
+    files = []
+    for f in (run_dir / "visitation").glob("visits_frames*.npy"):
+        m = VISITS_PATTERN.search(f.name)
+        if m:
+            files.append((int(m.group(1)), f))
+    for frames, f in sorted(files, reverse=True):
+        try:
+            counts = np.load(f, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            notes.append(f"visitation/{f.name} unreadable ({type(err).__name__}); using an earlier map")
+            continue
+        if counts.ndim == 2:
+            return counts, frames
+        notes.append(f"visitation/{f.name} is not a 2-D count map")
+    return None, None
+
+
+def load_run(run_dir: Path, root: Path) -> Run | Skipped:
+    """Load one run directory, or say why it cannot be used."""
+    run_dir, root = Path(run_dir), Path(root)
+    name = str(run_dir.relative_to(root)) if run_dir != root else run_dir.name
+    notes: list[str] = []
+
+    cfg_path = run_dir / "config.yaml"
+    if not cfg_path.exists():
+        return Skipped(run_dir, name, "no config.yaml (crashed before the run started)")
+    try:
+        config = _read_yaml(cfg_path)
+        _ = (str(config["env"]["id"]), str(config["method"]["name"]), int(config["seed"]),
+             int(config["total_frames"]))
+    except Exception as err:  # any parse or shape problem makes the config unusable
+        return Skipped(run_dir, name, f"config.yaml unreadable or incomplete ({type(err).__name__}: {err})")
+
+    metrics_path = run_dir / METRICS_FILE
+    if not metrics_path.exists():
+        return Skipped(run_dir, name, "no metrics.csv (no iteration finished)")
+    try:
+        metrics = read_csv_tolerant(metrics_path, notes, METRICS_FILE)
+    except Exception as err:  # undecodable or garbled beyond row repair
+        return Skipped(run_dir, name, f"metrics.csv unreadable ({type(err).__name__}: {err})")
+    if metrics is None:
+        return Skipped(run_dir, name, "; ".join(notes) or "metrics.csv unusable")
+
+    eval_path = run_dir / EVAL_FILE
+    if eval_path.exists():
+        try:
+            evals = read_csv_tolerant(eval_path, notes, EVAL_FILE)
+        except Exception as err:
+            evals = None
+            notes.append(f"eval.csv unreadable ({type(err).__name__})")
+        if evals is not None:
+            cols = ["frames", *[c for c in evals.columns if c.startswith("eval/")]]
+            metrics = metrics.merge(evals[cols], on="frames", how="left")
+
+    summary = run_info = None
+    for fname in ("summary.json", "run_info.json"):
+        path = run_dir / fname
+        if not path.exists():
+            continue
+        try:
+            data = _read_json(path)
+        except Exception as err:
+            notes.append(f"{fname} unreadable ({type(err).__name__})")
+            continue
+        if fname == "summary.json":
+            summary = data
+        else:
+            run_info = data
+    if summary is None:
+        notes.append("unfinished (no summary.json): still running, killed or crashed")
+    elif int(summary.get("frames", -1)) > int(metrics["frames"].iloc[-1]):
+        notes.append(f"summary.json says {summary.get('frames')} frames but metrics.csv stops at "
+                     f"{int(metrics['frames'].iloc[-1])}")
+
+    visits, visits_frames = _latest_visits(run_dir, notes)
+    return Run(run_dir, name, config, metrics, summary, run_info, visits, visits_frames, notes)
+
+
+def load_runs(root: Path) -> tuple[list[Run], list[Skipped]]:
+    """Every run under ``root``: the loaded ones and the skipped ones (with reasons)."""
+    runs, skipped = [], []
+    for run_dir in find_run_dirs(root):
+        result = load_run(run_dir, root)
+        (runs if isinstance(result, Run) else skipped).append(result)
+    return runs, skipped
+
+
+# ---------------------------------------------------------------------- labelling
+IGNORED_KEYS = ("seed", "experiment", "sweep_id", "resume", "device", "deterministic", "total_frames")
+IGNORED_PREFIXES = ("logger.", "hydra.", "eval.")
+
+
+def flatten(config: dict, prefix: str = "") -> dict:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists become tuples so values are hashable."""
+    out = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = tuple(value) if isinstance(value, list) else value
+    return out
+
+
+def _ignored(key: str) -> bool:
+    return key in IGNORED_KEYS or key.startswith(IGNORED_PREFIXES)
+
+
+def _fmt_value(v) -> str:
+    return "null" if v is None else str(v)
+
+
+@dataclass
+class Labels:
+    """How runs group: task (env + varying env.* keys) and variant (method + ablations)."""
+
+    task: dict[str, str]  # run name -> task label
+    variant: dict[str, str]  # run name -> variant label
+    task_keys: list[str]  # env.* keys that differ between runs
+    ablation_keys: list[str]  # non-env keys that differ within one (task, method)
+    method_keys: dict[str, dict]  # keys that differ only between methods: key -> {method: value}
+    ablation_values: dict[str, dict]  # run name -> {ablation key: value}
+
+
+def label_runs(runs: list[Run]) -> Labels:
+    """Name each run's task and variant from the config keys that actually vary."""
+    flat = {r.name: flatten(r.config) for r in runs}
+    keys = sorted({k for f in flat.values() for k in f if not _ignored(k)})
+    varying = [k for k in keys if len({repr(f.get(k)) for f in flat.values()}) > 1]
+    task_keys = [k for k in varying if k.startswith("env.") and k != "env.id"]
+
+    def task_of(r: Run) -> str:
+        extra = [f"{k[4:]}={_fmt_value(flat[r.name].get(k))}" for k in task_keys]
+        return r.env.removeprefix("MiniGrid-") + (f" [{', '.join(extra)}]" if extra else "")
+
+    task = {r.name: task_of(r) for r in runs}
+    groups: dict[tuple, list[Run]] = {}
+    for r in runs:
+        groups.setdefault((task[r.name], r.method), []).append(r)
+    other = [k for k in varying if not k.startswith("env.") and k != "method.name"]
+    ablation_keys = [k for k in other
+                     if any(len({repr(flat[r.name].get(k)) for r in g}) > 1 for g in groups.values())]
+    method_keys = {}
+    for k in other:
+        if k in ablation_keys:
+            continue
+        per_method = {}
+        for r in runs:
+            per_method.setdefault(r.method, flat[r.name].get(k))
+        method_keys[k] = per_method
+
+    variant, ablation_values = {}, {}
+    for r in runs:
+        vals = {k: flat[r.name].get(k) for k in ablation_keys}
+        ablation_values[r.name] = vals
+        # only name the keys that vary inside this run's own (task, method) group
+        own = [k for k in ablation_keys
+               if len({repr(flat[o.name].get(k)) for o in groups[(task[r.name], r.method)]}) > 1]
+        tag = ", ".join(f"{k.split('.')[-1]}={_fmt_value(vals[k])}" for k in own)
+        variant[r.name] = f"{r.method} ({tag})" if tag else r.method
+    return Labels(task, variant, task_keys, ablation_keys, method_keys, ablation_values)
+
+
+# ---------------------------------------------------------------------- tidy table
+TIDY_PREFIXES = ("charts/", "explore/", "reward/", "tv/", "eval/", "intrinsic/")
+
+
+def tidy_table(runs: list[Run], labels: Labels, prefixes: tuple[str, ...] = TIDY_PREFIXES) -> pd.DataFrame:
+    """One row per (run, iteration, metric): run, task, env, method, variant, ablations, seed, frames, metric, value."""
+    parts = []
+    for r in runs:
+        cols = [c for c in r.metrics.columns if c.startswith(prefixes)]
+        long = r.metrics[["iteration", "frames", *cols]].melt(
+            id_vars=["iteration", "frames"], var_name="metric", value_name="value").dropna(subset=["value"])
+        long.insert(0, "run", r.name)
+        long.insert(1, "task", labels.task[r.name])
+        long.insert(2, "env", r.env)
+        long.insert(3, "method", r.method)
+        long.insert(4, "variant", labels.variant[r.name])
+        for i, (k, v) in enumerate(labels.ablation_values[r.name].items()):
+            long.insert(5 + i, k, _fmt_value(v))
+        long.insert(5 + len(labels.ablation_keys), "seed", r.seed)
+        parts.append(long)
+    if not parts:
+        return pd.DataFrame(columns=["run", "task", "env", "method", "variant", "seed", "iteration",
+                                     "frames", "metric", "value"])
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,137 @@
+"""Per-run scores read off a learning curve: final value, area under the curve, frames to a threshold.
+
+Every score is taken at a common frame *budget* per task, so runs of different lengths are
+compared at the same point: longer runs are cut at the budget, runs that stop short of it
+(unfinished or configured shorter) get no score and are listed by the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.runs import Labels, Run
+
+FINAL_WINDOW = 0.1  # final score: mean over the last 10% of the budget's frames
+SMOOTH_ROWS = 5  # frames-to-threshold: rolling mean over this many logged iterations
+# counters that only grow (the last value is the score) and sparse columns (logged rarely)
+CUMULATIVE = ("explore/distinct_states_total",)
+SPARSE_PREFIX = "eval/"
+SUCCESS_METRICS = ("charts/success", "eval/success")
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """One scalar per run: ``kind`` in {final, auc, frames_to} of ``metric``."""
+
+    metric: str
+    kind: str = "final"
+    threshold: float | None = None  # for frames_to
+
+    @property
+    def label(self) -> str:
+        if self.kind == "final":
+            return f"final {self.metric}"
+        if self.kind == "auc":
+            return f"AUC {self.metric}"
+        return f"frames to {self.metric} >= {self.threshold:g}"
+
+    @property
+    def slug(self) -> str:
+        base = self.metric.replace("/", "_")
+        return f"{self.kind}_{base}" + (f"_{self.threshold:g}" if self.kind == "frames_to" else "")
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.kind != "frames_to"
+
+
+def curve(run: Run, metric: str, budget: int | None = None) -> pd.DataFrame:
+    """(frames, value) rows of ``metric`` with a value, cut at ``budget``."""
+    if metric not in run.metrics:
+        return pd.DataFrame({"frames": [], "value": []})
+    df = run.metrics[["frames", metric]].rename(columns={metric: "value"}).dropna()
+    if budget is not None:
+        df = df[df["frames"] <= budget]
+    return df.reset_index(drop=True)
+
+
+def final_score(run: Run, metric: str, budget: int, window: float = FINAL_WINDOW) -> float:
+    """Mean over the last ``window`` of the budget (last value for counters and eval columns)."""
+    if run.frames_reached < budget:
+        return float("nan")
+    c = curve(run, metric, budget)
+    if c.empty:
+        return float("nan")
+    if metric in CUMULATIVE or metric.startswith(SPARSE_PREFIX):
+        return float(c["value"].iloc[-1])
+    tail = c[c["frames"] > budget * (1.0 - window)]
+    return float(tail["value"].mean()) if len(tail) else float("nan")
+
+
+def auc_score(run: Run, metric: str, budget: int) -> float:
+    """Time-average of the curve over [first logged frame, budget] (trapezoid), in metric units."""
+    if run.frames_reached < budget:
+        return float("nan")
+    c = curve(run, metric, budget)
+    if len(c) < 2:
+        return float(c["value"].iloc[0]) if len(c) else float("nan")
+    x, y = c["frames"].to_numpy(float), c["value"].to_numpy(float)
+    return float(np.trapezoid(y, x) / (x[-1] - x[0]))
+
+
+def frames_to_threshold(run: Run, metric: str, threshold: float, budget: int,
+                        smooth: int = SMOOTH_ROWS) -> float:
+    """First frame at which the rolling mean of ``metric`` reaches ``threshold``; inf if never.
+
+    NaN when the run stopped before the budget without reaching it (it might still have).
+    """
+    c = curve(run, metric, budget)
+    if not c.empty:
+        smoothed = c["value"].rolling(smooth, min_periods=1).mean()
+        hit = np.flatnonzero(smoothed.to_numpy() >= threshold)
+        if len(hit):
+            return float(c["frames"].iloc[hit[0]])
+    return float("inf") if run.frames_reached >= budget else float("nan")
+
+
+def score(run: Run, spec: ScoreSpec, budget: int) -> float:
+    if spec.kind == "final":
+        return final_score(run, spec.metric, budget)
+    if spec.kind == "auc":
+        return auc_score(run, spec.metric, budget)
+    if spec.kind == "frames_to":
+        return frames_to_threshold(run, spec.metric, spec.threshold, budget)
+    raise ValueError(f"score kind={spec.kind!r}: must be final, auc or frames_to")
+
+
+def task_budgets(runs: list[Run], labels: Labels) -> dict[str, int]:
+    """Per task, the frame budget runs are compared at: the most common configured total_frames
+    (ties: the largest), so a few short or extra-long runs do not move it."""
+    budgets = {}
+    for task in sorted(set(labels.task.values())):
+        totals = pd.Series([r.total_frames for r in runs if labels.task[r.name] == task])
+        counts = totals.value_counts()
+        budgets[task] = int(max(counts[counts == counts.max()].index))
+    return budgets
+
+
+def score_table(runs: list[Run], labels: Labels, specs: list[ScoreSpec], budgets: dict[str, int],
+                solve_threshold: float) -> pd.DataFrame:
+    """One row per run: identity, budget, whether it reached the budget, solved, and every score."""
+    rows = []
+    for r in runs:
+        task = labels.task[r.name]
+        budget = budgets[task]
+        success = final_score(r, "charts/success", budget)
+        row = {"run": r.name, "task": task, "env": r.env, "method": r.method,
+               "variant": labels.variant[r.name], "seed": r.seed, "budget": budget,
+               "frames_reached": r.frames_reached, "finished": r.finished,
+               "reached_budget": r.frames_reached >= budget,
+               "solved": bool(success >= solve_threshold) if np.isfinite(success) else None}
+        for spec in specs:
+            row[spec.label] = score(r, spec, budget)
+        rows.append(row)
+    return pd.DataFrame(rows)

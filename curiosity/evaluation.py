@@ -1,0 +1,143 @@
+"""Periodic evaluation on held-out levels, logged to ``eval.csv`` apart from training.
+
+Every ``eval.every`` iterations (and after the last one) the current policy plays
+``eval.episodes`` episodes, one on each held-out level seed (``envs.levels``), on its own
+envs with its own RNG: evaluating never changes the training run's random streams, so a
+run with evaluation on trains exactly like one with it off. The policy acts ``sampled``
+(as in training) or ``greedy`` (argmax); the random-action agent always acts uniformly.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from curiosity.envs.levels import heldout_level_seeds
+from curiosity.envs.vector import make_single_env
+
+EVAL_FILE = "eval.csv"
+EVAL_FIELDS = (
+    "iteration",
+    "frames",
+    "policy",
+    "eval/episodes",
+    "eval/success",
+    "eval/episode_return",
+    "eval/return_std",
+    "eval/episode_length",
+    "eval/wall_s",
+)
+
+
+class EvalLog:
+    """Appends one row per evaluation to ``eval.csv``, flushed, cut back on resume."""
+
+    def __init__(self, run_dir: Path, resume_iteration: int | None):
+        self.path = Path(run_dir) / EVAL_FILE
+        if self.path.exists():
+            if resume_iteration is None:
+                self.path.unlink()
+            else:
+                self._truncate(resume_iteration)
+
+    def _truncate(self, iteration: int) -> None:
+        with open(self.path, newline="") as f:
+            keep = [r for r in csv.DictReader(f) if int(r["iteration"]) <= iteration]
+        with open(self.path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=EVAL_FIELDS)
+            writer.writeheader()
+            writer.writerows(keep)
+
+    def write(self, row: dict) -> None:
+        new_file = not self.path.exists()
+        with open(self.path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=EVAL_FIELDS)
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+class HeldOutEvaluator:
+    """Plays one episode per held-out level with the current policy and logs the result."""
+
+    def __init__(self, cfg: DictConfig, run_dir: Path, device: torch.device,
+                 resume_iteration: int | None = None, wandb_run=None):
+        self.every = cfg.eval.every
+        self.greedy = cfg.eval.policy == "greedy"
+        self.policy_name = cfg.eval.policy
+        self.seed = cfg.seed
+        self.device = device
+        env_cfg = OmegaConf.merge(cfg.env, {"train_levels": 0})  # layouts come from the held-out seeds
+        self.level_seeds = heldout_level_seeds(cfg.eval.episodes)
+        self.envs = [make_single_env(env_cfg) for _ in self.level_seeds]
+        self.num_actions = int(self.envs[0].action_space.n)
+        self.log = EvalLog(run_dir, resume_iteration)
+        self.wandb_run = wandb_run
+
+    def due(self, iteration: int, last_iteration: int) -> bool:
+        return self.every > 0 and (iteration % self.every == 0 or iteration == last_iteration)
+
+    def _actions(self, agent, obs: np.ndarray, gen: torch.Generator) -> np.ndarray:
+        if agent is None:  # random-action agent: uniform in every mode
+            logits = torch.zeros(len(obs), self.num_actions, device=self.device)
+        else:
+            logits = agent(torch.as_tensor(obs, device=self.device))[0]
+        if self.greedy and agent is not None:
+            actions = logits.argmax(dim=-1)
+        else:
+            actions = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=gen).squeeze(-1)
+        return actions.cpu().numpy()
+
+    @torch.inference_mode()
+    def play(self, agent, iteration: int) -> dict[str, np.ndarray]:
+        """Per-episode return, length and success on every held-out level (``agent=None``: random)."""
+        gen = torch.Generator(device=self.device).manual_seed(self.seed * 1_000_003 + iteration)
+        n = len(self.envs)
+        obs = np.stack([env.reset(seed=int(s))[0] for env, s in zip(self.envs, self.level_seeds)])
+        returns, lengths, success = np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n)
+        active = np.ones(n, dtype=bool)
+        while active.any():
+            idx = np.flatnonzero(active)
+            actions = self._actions(agent, obs[idx], gen)
+            for i, action in zip(idx, actions):
+                next_obs, reward, terminated, truncated, info = self.envs[i].step(int(action))
+                returns[i] += reward
+                lengths[i] += 1
+                if terminated or truncated:
+                    active[i] = False
+                    success[i] = info["episode_success"]
+                else:
+                    obs[i] = next_obs
+        return {"return": returns, "length": lengths, "success": success}
+
+    def evaluate(self, agent, iteration: int, frames: int) -> dict:
+        """Play the held-out levels, append a row to eval.csv (and wandb), return the row."""
+        start = time.perf_counter()
+        episodes = self.play(agent, iteration)
+        row = {
+            "iteration": iteration,
+            "frames": frames,
+            "policy": self.policy_name,
+            "eval/episodes": len(self.envs),
+            "eval/success": float(episodes["success"].mean()),
+            "eval/episode_return": float(episodes["return"].mean()),
+            "eval/return_std": float(episodes["return"].std()),
+            "eval/episode_length": float(episodes["length"].mean()),
+            "eval/wall_s": time.perf_counter() - start,
+        }
+        self.log.write(row)
+        if self.wandb_run is not None:
+            self.wandb_run.log({k: v for k, v in row.items() if k.startswith("eval/")}, step=frames)
+        return row
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()

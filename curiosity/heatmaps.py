@@ -1,0 +1,187 @@
+"""Intrinsic-reward and visitation heatmaps over the MiniGrid map.
+
+    python -m curiosity.heatmaps RUN_DIR [--checkpoint PT] [--seed S] [--out-dir DIR]
+
+- Intrinsic reward: for one layout (``env.reset(seed)``), the agent is placed on every
+  cell it can stand on and reach from its start, facing each of the 4 directions, and
+  every action is taken once from a copy of the env; the current predictor scores each
+  of these transitions exactly as in training, and the map shows the mean over directions
+  and actions, drawn over the layout. The full (x, y, dir, action) array is saved as .npy.
+- Visitation: the latest ``RUN_DIR/visitation/visits_frames*.npy`` (per-cell visit
+  counts summed over all envs and, on procedurally generated tasks, over all layouts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from collections import deque
+from pathlib import Path
+
+import gymnasium as gym
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from curiosity.envs import make_single_env  # noqa: E402
+from curiosity.run_state import RunState  # noqa: E402
+
+NUM_DIRECTIONS = 4
+TILE = 16  # px per cell of the background map
+
+
+# ---------------------------------------------------------------------- env probing
+def observe(env: gym.Env) -> np.ndarray:
+    """The observation of the env's current state, through every observation wrapper."""
+    chain = []
+    e = env
+    while isinstance(e, gym.Wrapper):
+        chain.append(e)
+        e = e.env
+    obs = e.gen_obs()
+    for w in reversed(chain):  # innermost first, as in a real step
+        if isinstance(w, gym.ObservationWrapper):
+            obs = w.observation(obs)
+    return obs
+
+
+def standable(cell) -> bool:
+    return cell is None or cell.can_overlap()
+
+
+def reachable_cells(base) -> list[tuple[int, int]]:
+    """Cells the agent can stand on, connected to its start through non-wall cells (doors count)."""
+    start = (int(base.agent_pos[0]), int(base.agent_pos[1]))
+    seen, queue, out = {start}, deque([start]), []
+    while queue:
+        x, y = queue.popleft()
+        if standable(base.grid.get(x, y)):
+            out.append((x, y))
+        for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+            if (nx, ny) in seen or not (0 <= nx < base.width and 0 <= ny < base.height):
+                continue
+            cell = base.grid.get(nx, ny)
+            if cell is not None and cell.type == "wall":
+                continue
+            seen.add((nx, ny))
+            queue.append((nx, ny))
+    return sorted(out)
+
+
+def probe_transitions(env: gym.Env, cells, num_actions: int):
+    """(obs, action, next_obs) for every cell x direction x action, from copies of ``env``."""
+    obs_list, act_list, next_list = [], [], []
+    for x, y in cells:
+        for d in range(NUM_DIRECTIONS):
+            placed = copy.deepcopy(env)
+            base = placed.unwrapped
+            base.agent_pos, base.agent_dir, base.step_count = (x, y), d, 0
+            obs = observe(placed)
+            for a in range(num_actions):
+                trial = copy.deepcopy(placed)
+                next_obs, *_ = trial.step(a)
+                obs_list.append(obs)
+                act_list.append(a)
+                next_list.append(next_obs)
+    return np.stack(obs_list), np.asarray(act_list), np.stack(next_list)
+
+
+def intrinsic_reward_grid(state: RunState, seed: int, chunk: int = 4096):
+    """(per_cell (W, H) mean reward, NaN off the reachable cells; full (W, H, 4, A) array; env)."""
+    if state.intrinsic is None:
+        raise ValueError(f"method={state.cfg.method.name}: the run has no intrinsic module to map")
+    env = make_single_env(state.cfg.env, render_mode="rgb_array")
+    env.reset(seed=seed)
+    base = env.unwrapped
+    cells = reachable_cells(base)
+    a = state.num_actions
+    obs, actions, next_obs = probe_transitions(env, cells, a)
+    raw = np.concatenate([state.intrinsic_raw(obs[i : i + chunk], actions[i : i + chunk], next_obs[i : i + chunk])
+                          for i in range(0, len(actions), chunk)])
+    full = np.full((base.width, base.height, NUM_DIRECTIONS, a), np.nan)
+    per = raw.reshape(len(cells), NUM_DIRECTIONS, a)
+    for (x, y), values in zip(cells, per):
+        full[x, y] = values
+    per_cell = np.full((base.width, base.height), np.nan)
+    for x, y in cells:
+        per_cell[x, y] = full[x, y].mean()
+    return per_cell, full, env
+
+
+def latest_visitation(run_dir: Path) -> tuple[np.ndarray, int]:
+    """(visits (W, H), frames) of the newest saved visitation map."""
+    files = sorted((Path(run_dir) / "visitation").glob("visits_frames*.npy"))
+    if not files:
+        raise FileNotFoundError(f"{run_dir}/visitation: no visits_frames*.npy (logger.visitation_every)")
+    return np.load(files[-1]), int(files[-1].stem.removeprefix("visits_frames"))
+
+
+# ---------------------------------------------------------------------- drawing
+def _draw(values_xy: np.ndarray, out: Path, title: str, label: str, background=None, cmap="magma"):
+    """Draw a (W, H) map, over ``background`` (the RGB layout) when given."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    w, h = values_xy.shape
+    fig, ax = plt.subplots(figsize=(6, 5.4))
+    extent = (0, w, h, 0)  # cell (x, y) spans [x, x+1] x [y, y+1], y down as in MiniGrid
+    if background is not None:
+        ax.imshow(background, extent=extent)
+    masked = np.ma.masked_invalid(values_xy.T)
+    im = ax.imshow(masked, extent=extent, cmap=cmap, alpha=0.7 if background is not None else 1.0,
+                   interpolation="nearest")
+    fig.colorbar(im, ax=ax, label=label, fraction=0.046, pad=0.04)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def write_intrinsic_heatmap(state: RunState, out: Path, seed: int) -> Path:
+    """Draw the intrinsic-reward map of layout ``seed``; also save the raw array beside it."""
+    per_cell, full, env = intrinsic_reward_grid(state, seed)
+    background = env.unwrapped.get_frame(highlight=False, tile_size=TILE)
+    env.close()
+    np.save(Path(out).with_suffix(".npy"), full)
+    when = "untrained" if state.frames is None else f"{state.frames} frames"
+    title = (f"{state.cfg.env.id}  method={state.cfg.method.name}  ({when})\n"
+             f"raw intrinsic reward per cell, mean over 4 directions x {state.num_actions} actions, layout seed {seed}")
+    return _draw(per_cell, out, title, "raw intrinsic reward", background)
+
+
+def write_visitation_heatmap(run_dir: Path, out: Path, env_id: str = "") -> Path:
+    visits, frames = latest_visitation(run_dir)
+    counts = np.where(visits > 0, visits, np.nan).astype(float)
+    title = (f"{env_id}  visits per cell after {frames} frames\n"
+             "(all envs; over all layouts on procedurally generated tasks; blank = never)")
+    return _draw(np.log10(counts), out, title, "log10 visits", cmap="viridis")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m curiosity.heatmaps", description=__doc__.split("\n\n")[0])
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--checkpoint", type=Path, default=None, help="default RUN_DIR/checkpoints/latest.pt")
+    p.add_argument("--seed", type=int, default=None, help="layout seed (default: the run's seed)")
+    p.add_argument("--out-dir", type=Path, default=None, help="default RUN_DIR/heatmaps")
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args(argv)
+    state = RunState.load(args.run_dir, args.checkpoint, args.device)
+    out_dir = args.out_dir or args.run_dir / "heatmaps"
+    seed = int(state.cfg.seed) if args.seed is None else args.seed
+    tag = "untrained" if state.frames is None else f"frames{state.frames:010d}"
+    if state.intrinsic is None:
+        print(f"method={state.cfg.method.name}: no intrinsic module, skipping the intrinsic-reward map")
+    else:
+        print(f"wrote {write_intrinsic_heatmap(state, out_dir / f'intrinsic_{tag}.png', seed)}")
+    try:
+        print(f"wrote {write_visitation_heatmap(args.run_dir, out_dir / 'visitation.png', state.cfg.env.id)}")
+    except FileNotFoundError as err:
+        print(f"no visitation map: {err}")
+
+
+if __name__ == "__main__":
+    main()

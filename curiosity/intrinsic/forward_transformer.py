@@ -1,0 +1,126 @@
+"""``forward_transformer``: grid cells as tokens, predicting the next state's latent tokens.
+
+online encoder: each cell's (normalized) one-hot planes -> linear embedding + learned
+position -> transformer layers -> one latent token per cell. Predictor: those tokens plus
+an action token -> transformer layers -> predicted latent token per cell of s'. Target
+encoder: same architecture applied to s', no gradient. Reward: mean over cells of the
+squared latent error (``targets.feature_error``); with ``target=delta`` the prediction is
+added to the target encoder's tokens of s (a skip connection, as in the conv models).
+
+The target encoder must not collapse (a constant latent is trivially predictable and would
+zero the reward). ``target_encoder`` chooses how:
+
+- ``random`` (default): a frozen random copy (RND-style). It cannot collapse by
+  construction, and because its features never move, the reward scale is stationary, which
+  the running-std reward normalizer assumes. The online encoder is still learned, on the
+  input side only.
+- ``ema``: an exponential moving average of the online encoder (BYOL, Grill et al. 2020).
+  Its features can adapt to the task, but only the predictor's asymmetry and the EMA lag
+  keep it from collapsing, and nothing guarantees that with small, repetitive RL data;
+  ``target_std`` (std of target latents across the batch) is logged to watch for it.
+  The EMA step happens at the start of every ``loss`` call (one call per predictor step).
+
+Cost: attention is quadratic in the number of cells (49 for the egocentric view, up to 625
+for a full 25x25 MultiRoom grid), so keep ``d_model`` and the layer counts small on CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import gymnasium as gym
+import torch
+from torch import nn
+
+from curiosity.envs.encoding import OBS_PLANES
+from curiosity.intrinsic.base import IntrinsicModule, TransitionBatch
+from curiosity.intrinsic.targets import TARGETS, check_choice, check_positive, feature_error
+
+TARGET_ENCODERS = ("random", "ema")
+
+
+def _layers(d_model: int, num_heads: int, num_layers: int) -> nn.TransformerEncoder:
+    layer = nn.TransformerEncoderLayer(d_model, num_heads, dim_feedforward=2 * d_model, dropout=0.0,
+                                       batch_first=True, norm_first=True)
+    return nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False)
+
+
+class CellEncoder(nn.Module):
+    """``(B, C, H, W)`` planes -> ``(B, H*W, d_model)`` latent tokens, one per cell."""
+
+    def __init__(self, num_cells: int, d_model: int, num_heads: int, num_layers: int):
+        super().__init__()
+        self.embed = nn.Linear(OBS_PLANES, d_model)
+        self.position = nn.Parameter(0.02 * torch.randn(1, num_cells, d_model))
+        self.layers = _layers(d_model, num_heads, num_layers)
+
+    def forward(self, planes: torch.Tensor) -> torch.Tensor:
+        tokens = self.embed(planes.flatten(2).transpose(1, 2)) + self.position
+        return self.layers(tokens)
+
+
+class ForwardTransformer(IntrinsicModule):
+    """Latent forward model over cell tokens.
+
+    ``d_model``: token width; ``num_heads``: attention heads; ``encoder_layers`` /
+    ``predictor_layers``: transformer layers of the encoders / the predictor;
+    ``target``: delta | next; ``target_encoder``: random | ema; ``ema_decay``: EMA rate.
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.spaces.Box,
+        action_space: gym.spaces.Discrete,
+        d_model: int = 32,
+        num_heads: int = 4,
+        encoder_layers: int = 1,
+        predictor_layers: int = 2,
+        target: str = "delta",
+        target_encoder: str = "random",
+        ema_decay: float = 0.99,
+    ):
+        super().__init__(obs_space, action_space)
+        check_choice("target", target, TARGETS)
+        check_choice("target_encoder", target_encoder, TARGET_ENCODERS)
+        for key, value in (("d_model", d_model), ("num_heads", num_heads),
+                           ("encoder_layers", encoder_layers), ("predictor_layers", predictor_layers)):
+            check_positive(key, value)
+        if d_model % num_heads:
+            raise ValueError(f"method.module.num_heads={num_heads}: must divide d_model={d_model}")
+        if not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"method.module.ema_decay={ema_decay}: must be in [0, 1)")
+        self.target, self.target_encoder_name, self.ema_decay = target, target_encoder, ema_decay
+        h, w, _ = self.obs_shape
+        self.online = CellEncoder(h * w, d_model, num_heads, encoder_layers)
+        self.target_encoder = (copy.deepcopy(self.online) if target_encoder == "ema"
+                               else CellEncoder(h * w, d_model, num_heads, encoder_layers))
+        self.target_encoder.requires_grad_(False)
+        self.action_token = nn.Embedding(self.num_actions, d_model)
+        self.predictor = _layers(d_model, num_heads, predictor_layers)
+        self.head = nn.Linear(d_model, d_model)
+        nn.init.zeros_(self.head.weight)  # delta: start from "latents do not change"
+        nn.init.zeros_(self.head.bias)
+
+    @torch.no_grad()
+    def _ema_step(self) -> None:
+        for t, o in zip(self.target_encoder.parameters(), self.online.parameters()):
+            t.lerp_(o, 1.0 - self.ema_decay)
+
+    def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            following = self.target_encoder(batch.next_obs_input)
+            current = self.target_encoder(batch.obs_input) if self.target == "delta" else None
+        tokens = torch.cat([self.action_token(batch.action)[:, None], self.online(batch.obs_input)], dim=1)
+        pred = self.head(self.predictor(tokens)[:, 1:])
+        return feature_error(pred, current, following, self.target, channel_dim=2), following
+
+    @torch.no_grad()
+    def reward(self, batch: TransitionBatch) -> torch.Tensor:
+        return self._errors(batch)[0]
+
+    def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        if self.target_encoder_name == "ema":
+            self._ema_step()
+        err, following = self._errors(batch)
+        loss = err.mean()
+        return loss, {"forward_loss": float(loss), "target_std": float(following.std(0).mean())}

@@ -1,0 +1,130 @@
+"""The shared frame of the conv and ResNet forward models; they differ only in their body.
+
+input features (``features.py``) + action -> body -> output map -> error against the
+target (``targets.py``). Action conditioning:
+
+- ``broadcast``: one-hot action planes concatenated to the input (every cell sees it).
+- ``film``: each body layer's activations are scaled and shifted per channel by an
+  action embedding, ``h * (1 + gamma(a)) + beta(a)`` (Perez et al. 2018); zero-initialised,
+  so training starts from an action-independent predictor.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import gymnasium as gym
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from curiosity.envs.encoding import GRID_PLANES
+from curiosity.intrinsic.base import IntrinsicModule, TransitionBatch
+from curiosity.intrinsic.features import FEATURE_SPACES, make_feature_space
+from curiosity.intrinsic.targets import (
+    GRID_LOSSES,
+    TARGETS,
+    check_choice,
+    check_positive,
+    feature_error,
+    grid_error,
+)
+
+ACTION_CONDITIONING = ("broadcast", "film")
+
+
+class ActionFiLM(nn.Module):
+    """Per-layer, per-channel (gamma, beta) from the action; identity at initialisation."""
+
+    def __init__(self, num_actions: int, channels: int, num_sites: int):
+        super().__init__()
+        self.table = nn.Embedding(num_actions, 2 * channels * num_sites)
+        nn.init.zeros_(self.table.weight)
+        self.channels, self.num_sites = channels, num_sites
+
+    def forward(self, action: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        params = self.table(action).view(-1, self.num_sites, 2, self.channels, 1, 1)
+        return [(params[:, i, 0], params[:, i, 1]) for i in range(self.num_sites)]
+
+
+def apply_film(h: torch.Tensor, film: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+    if film is None:
+        return h
+    gamma, beta = film
+    return h * (1.0 + gamma) + beta
+
+
+class GridForwardModel(IntrinsicModule):
+    """Forward model on spatial feature maps; subclasses build the body.
+
+    The body maps ``(B, in_channels, H, W)`` to ``(B, out_channels, H, W)`` and takes one
+    optional FiLM (gamma, beta) per site (``body.num_film_sites``).
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.spaces.Box,
+        action_space: gym.spaces.Discrete,
+        target: str = "delta",
+        loss: str = "ce",
+        features: str = "raw",
+        action_cond: str = "broadcast",
+        hidden_channels: int = 64,
+        feature_dim: int = 32,
+        inverse_coef: float = 1.0,
+        residual_logit: float = 4.0,
+    ):
+        super().__init__(obs_space, action_space)
+        check_choice("target", target, TARGETS)
+        check_choice("loss", loss, GRID_LOSSES)
+        check_choice("features", features, FEATURE_SPACES)
+        check_choice("action_cond", action_cond, ACTION_CONDITIONING)
+        check_positive("hidden_channels", hidden_channels)
+        check_positive("feature_dim", feature_dim)
+        check_positive("inverse_coef", inverse_coef, allow_zero=True)
+        check_positive("residual_logit", residual_logit, allow_zero=True)
+        self.target, self.loss_name, self.feature_name = target, loss, features
+        self.action_cond, self.inverse_coef = action_cond, inverse_coef
+        self.features = make_feature_space(features, feature_dim, self.num_actions)
+        in_channels = self.features.out_channels
+        if action_cond == "broadcast":
+            in_channels += self.num_actions
+        out_channels = GRID_PLANES if features == "raw" else feature_dim
+        self.body = self.build_body(in_channels, hidden_channels, out_channels)
+        self.film = (ActionFiLM(self.num_actions, hidden_channels, self.body.num_film_sites)
+                     if action_cond == "film" else None)
+        # learned confidence in "the cell stays as it is" (delta + ce only)
+        self.residual_logit = nn.Parameter(torch.tensor(float(residual_logit)))
+
+    @abstractmethod
+    def build_body(self, in_channels: int, hidden_channels: int, out_channels: int) -> nn.Module:
+        """The network between input features and the predicted output map."""
+
+    def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor | None, dict]:
+        """Per-transition prediction error, the feature space's own loss, and metrics."""
+        phi = self.features(batch.obs_input)
+        x = phi.detach()
+        if self.action_cond == "broadcast":
+            planes = F.one_hot(batch.action, self.num_actions).float()[:, :, None, None]
+            x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)
+        film = self.film(batch.action) if self.film is not None else None
+        out = self.body(x, film)
+        if self.feature_name == "raw":
+            err = grid_error(out, batch.obs, batch.next_obs, self.target, self.loss_name, self.residual_logit)
+            return err, None, {}
+        phi_next = self.features(batch.next_obs_input)
+        err = feature_error(out, phi, phi_next, self.target, channel_dim=1)
+        aux, metrics = self.features.aux_loss(phi, phi_next, batch.action)
+        return err, aux, metrics
+
+    @torch.no_grad()
+    def reward(self, batch: TransitionBatch) -> torch.Tensor:
+        return self._errors(batch)[0]
+
+    def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        err, aux, metrics = self._errors(batch)
+        forward_loss = err.mean()
+        metrics = {"forward_loss": float(forward_loss), **metrics}
+        if aux is None:
+            return forward_loss, metrics
+        return forward_loss + self.inverse_coef * aux, metrics

@@ -1,0 +1,158 @@
+"""A run's policy, predictor and normalizers, and the per-transition values they give.
+
+The renderer and the heatmaps load a run once (from a checkpoint, or borrowed from a live
+``Trainer`` for periodic rendering) and then ask it the same questions the trainer asks
+during a rollout: action probabilities, both value estimates, the raw intrinsic reward
+(predictor inputs normalized exactly as in ``Trainer._transitions``), the normalized
+intrinsic reward (divided by the running std of intrinsic returns) and the predictor's
+own loss on the transition. Nothing here updates any statistic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from curiosity.agent import ActorCritic
+from curiosity.checkpoint import CHECKPOINT_DIR, LATEST
+from curiosity.envs import OBS_PLANES, make_single_env, onehot_planes_batched
+from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer, TransitionBatch
+
+
+@contextlib.contextmanager
+def eval_mode(module: torch.nn.Module | None):
+    """Put ``module`` in eval mode for the block and restore its previous mode after."""
+    was_training = module is not None and module.training
+    if module is not None:
+        module.eval()
+    try:
+        yield
+    finally:
+        if was_training:
+            module.train()
+
+
+@dataclass
+class RunState:
+    """Everything needed to act in and score transitions of one run."""
+
+    cfg: DictConfig
+    agent: ActorCritic
+    intrinsic: IntrinsicModule | None
+    obs_norm: ObsNormalizer
+    rew_norm: IntrinsicRewardNormalizer
+    device: torch.device
+    frames: int | None  # training frames behind these weights (None: untrained)
+
+    @property
+    def acts_randomly(self) -> bool:
+        return bool(self.cfg.method.acts_randomly)
+
+    @property
+    def num_actions(self) -> int:
+        return self.agent.policy.out_features
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_trainer(cls, trainer) -> RunState:
+        """Borrow a live trainer's modules (no copy: scoring does not change them)."""
+        return cls(trainer.cfg, trainer.agent, trainer.intrinsic, trainer.obs_norm, trainer.rew_norm,
+                   trainer.device, trainer.iteration * trainer.batch_size)
+
+    @classmethod
+    def load(cls, run_dir: Path, checkpoint: Path | None = None, device: str = "cpu") -> RunState:
+        """Load ``checkpoint`` (default RUN_DIR/checkpoints/latest.pt).
+
+        Without any checkpoint, builds freshly initialised modules from RUN_DIR/config.yaml
+        (an untrained policy and predictor, seeded by the run's seed).
+        """
+        from curiosity.trainer import build_intrinsic  # the trainer's own builder: same errors
+
+        run_dir = Path(run_dir)
+        path = Path(checkpoint) if checkpoint is not None else run_dir / CHECKPOINT_DIR / LATEST
+        state = None
+        if path.exists():
+            state = torch.load(path, map_location=device, weights_only=False)
+            cfg = OmegaConf.create(state["config"])
+        elif checkpoint is not None:
+            raise FileNotFoundError(f"--checkpoint {path}: no such file")
+        elif (run_dir / "config.yaml").exists():
+            cfg = OmegaConf.load(run_dir / "config.yaml")
+            torch.manual_seed(int(cfg.seed))
+        else:
+            raise FileNotFoundError(f"{run_dir}: neither {CHECKPOINT_DIR}/{LATEST} nor config.yaml found")
+        dev = torch.device(device)
+        probe = make_single_env(cfg.env)
+        obs_space, action_space = probe.observation_space, probe.action_space
+        probe.close()
+        a, m = cfg.agent, cfg.method
+        agent = ActorCritic(obs_space.shape, int(action_space.n), a.conv_channels, a.hidden_size).to(dev)
+        intrinsic = build_intrinsic(m, obs_space, action_space)
+        if intrinsic is not None:
+            intrinsic.to(dev)
+        h, w, _ = obs_space.shape
+        obs_norm = ObsNormalizer((OBS_PLANES, h, w), device=dev, enabled=m.obs_norm)
+        rew_norm = IntrinsicRewardNormalizer(cfg.env.num_envs, m.gamma_int, device=dev, enabled=m.reward_norm)
+        frames = None
+        if state is not None:
+            agent.load_state_dict(state["agent"])
+            if intrinsic is not None:
+                intrinsic.load_state_dict(state["intrinsic"])
+            obs_norm.load_state_dict(state["obs_norm"])
+            rew_norm.load_state_dict(state["rew_norm"])
+            frames = int(state["frames"])
+        return cls(cfg, agent, intrinsic, obs_norm, rew_norm, dev, frames)
+
+    # ------------------------------------------------------------------ questions
+    def _grids(self, x) -> torch.Tensor:
+        t = torch.as_tensor(np.asarray(x), device=self.device)
+        return t.unsqueeze(0) if t.dim() == 3 else t
+
+    def transitions(self, obs, action, next_obs) -> TransitionBatch:
+        """A batch exactly as the trainer builds it (one-hot planes, then obs_norm)."""
+        obs_t, nxt_t = self._grids(obs), self._grids(next_obs)
+        act_t = torch.as_tensor(np.asarray(action), dtype=torch.long, device=self.device).reshape(-1)
+        return TransitionBatch(obs=obs_t, action=act_t, next_obs=nxt_t,
+                               obs_input=self.obs_norm(onehot_planes_batched(obs_t)),
+                               next_obs_input=self.obs_norm(onehot_planes_batched(nxt_t)))
+
+    @torch.no_grad()
+    def policy(self, obs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(action probabilities (B, A), V_ext (B,), V_int (B,)); NaN values for the random agent."""
+        grids = self._grids(obs)
+        if self.acts_randomly:
+            b = grids.shape[0]
+            nan = np.full(b, np.nan)
+            return np.full((b, self.num_actions), 1.0 / self.num_actions), nan, nan.copy()
+        with eval_mode(self.agent):
+            logits, v_ext, v_int = self.agent(grids)
+        return (torch.softmax(logits, -1).cpu().numpy(), v_ext.cpu().numpy(), v_int.cpu().numpy())
+
+    @torch.no_grad()
+    def intrinsic_raw(self, obs, action, next_obs) -> np.ndarray:
+        """The predictor's raw intrinsic reward per transition (zeros without a predictor)."""
+        n = len(np.asarray(action).reshape(-1))
+        if self.intrinsic is None:
+            return np.zeros(n)
+        with eval_mode(self.intrinsic):
+            return self.intrinsic.reward(self.transitions(obs, action, next_obs)).float().cpu().numpy()
+
+    def normalize_intrinsic(self, raw: np.ndarray) -> np.ndarray:
+        """Raw reward divided by the running std of intrinsic returns (as the trainer does)."""
+        if not self.rew_norm.enabled:
+            return np.asarray(raw, dtype=np.float64)
+        return np.asarray(raw) / (float(self.rew_norm.rms.std) + 1e-8)
+
+    @torch.no_grad()
+    def predictor_error(self, obs, action, next_obs) -> float:
+        """The predictor's own training loss on this one transition (NaN without a predictor)."""
+        if self.intrinsic is None:
+            return float("nan")
+        with eval_mode(self.intrinsic):
+            loss, _ = self.intrinsic.loss(self.transitions(obs, action, next_obs))
+        return float(loss)
