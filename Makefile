@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH_PIN := torch==2.13.0
 
-.PHONY: setup demo test test-all lint bench clean
+.PHONY: setup demo test test-all lint bench clean noisy-tv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# main job: 5 methods x 3 seeds on DoorKey-5x5 (conf/experiment/demo.yaml), 2 runs at a time,
+# then the report in runs/demo/$(DEMO_SWEEP)/report/. DEMO_SWEEP=<id> resumes an earlier demo.
+DEMO_SWEEP := $(shell date +%Y-%m-%d_%H-%M-%S)
 demo: setup
-	$(PY) -m curiosity.train env=doorkey_5x5 total_frames=100000 experiment=demo
+	OMP_NUM_THREADS=1 $(PY) -m curiosity.train +experiment=demo sweep_id=$(DEMO_SWEEP)
+	$(PY) -m analysis.report runs/demo/$(DEMO_SWEEP)
 
 test: setup
 	$(PY) -m pytest -q -m "not slow"
@@ -28,6 +32,15 @@ test-all: setup
 
 lint: setup
 	$(PY) -m ruff check curiosity baselines analysis tests
+
+# noisy-TV experiment: 8 methods x TV {off, remote, in-world} x 5 seeds (conf/experiment/noisy_tv.yaml)
+noisy-tv: setup
+	$(PY) -m curiosity.train -m +experiment=noisy_tv hydra/launcher=joblib
+
+# speed: SPS of every method on DoorKey-8x8 (python and envpool backends), time split, GFLOP/s
+# against a matmul peak; table on the terminal, CSV in bench_results/. BENCH_ARGS="--iterations 4"
+bench: setup
+	$(PY) -m curiosity.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) runs multirun outputs .pytest_cache

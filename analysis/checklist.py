@@ -111,6 +111,10 @@ def build_checklist(runs: list[Run], labels: Labels, ctx: dict) -> list[Item]:
         hp_lines.append("swept (ablations): " + ", ".join(labels.ablation_keys))
     if labels.task_keys:
         hp_lines.append("env options varied: " + ", ".join(labels.task_keys))
+    for sweep in ctx.get("sweeps", []):
+        params = ", ".join(f"{k}: {v}" for k, v in sweep["params"].items())
+        hp_lines.append(f"Hydra sweep `{sweep['path']}` over {{{params}}} with {' '.join(sweep['overrides'])} "
+                        f"({sweep['launcher']}, n_jobs={sweep['n_jobs']})")
     add(sec, "The range of hyper-parameters considered, method to select the best hyper-parameter "
         "configuration, and specification of all hyper-parameters used to generate results.", PARTIAL,
         "; ".join(hp_lines) + ". Resolved configs: RUN/config.yaml. How hyperparameters were selected is open.")
@@ -160,5 +164,6 @@ def provenance(runs: list[Run]) -> dict:
         "commits": Counter(str(i.get("git_commit")) for _, i in infos if i),
         "dirty": [n for n, i in infos if i and i.get("git_dirty")],
         "unknown": [n for n, i in infos if not i],
-        "commands": {n: i.get("command") for n, i in infos if i and i.get("command")},
+        "commands": {r.name: r.rerun_command for r in runs if r.rerun_command},
+        "launched_by": sorted({i.get("command") for _, i in infos if i and i.get("command")}),
     }

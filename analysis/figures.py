@@ -48,7 +48,7 @@ def score_label(spec: ScoreSpec) -> str:
 
 def variant_colors(variants) -> dict[str, tuple]:
     cmap = plt.get_cmap("tab10")
-    return {v: cmap(i % 10) for i, v in enumerate(sorted(variants))}
+    return {v: cmap(i % 10) for i, v in enumerate(sorted(set(variants)))}
 
 
 def _save(fig, path: Path) -> Path:
@@ -100,13 +100,20 @@ def _nan_aggregate(values: np.ndarray, aggregate) -> np.ndarray:
 
 
 def _draw_band(ax, runs, metric, budget, color, label, aggregate, per_seed: bool) -> bool:
-    grid, values, _ = seed_curves(runs, metric, budget)
+    """Aggregate line and CI band over the runs that reached the budget; runs that stopped
+    short are drawn dashed on their own, so they neither bend the aggregate nor go unseen."""
+    complete = [r for r in runs if r.frames_reached >= budget]
+    grid, values, _ = seed_curves(complete, metric, budget)
+    _, partial, _ = seed_curves([r for r in runs if r.frames_reached < budget], metric, budget)
+    for row in partial:
+        ax.plot(grid, row, color=color, lw=0.8, alpha=0.6, ls="--")
     if len(values) == 0:
-        return False
+        return len(partial) > 0
     if per_seed:
         for row in values:
             ax.plot(grid, row, color=color, lw=0.6, alpha=0.35)
-    ax.plot(grid, _nan_aggregate(values, aggregate), color=color, lw=2, label=f"{label} (n={len(values)})")
+    extra = f", +{len(partial)} short" if len(partial) else ""
+    ax.plot(grid, _nan_aggregate(values, aggregate), color=color, lw=2, label=f"{label} (n={len(values)}{extra})")
     low, high = stats.bootstrap_ci_curve(values, aggregate)
     ax.fill_between(grid, low, high, color=color, alpha=0.2, lw=0)
     return True
@@ -136,8 +143,9 @@ def learning_curves(runs, labels: Labels, metric: str, budgets: dict, colors: di
         ax.grid(alpha=0.3)
         if ax.has_data():
             ax.legend(fontsize=8)
-    fig.suptitle(f"{metric_label(metric)}: {aggregate_name} over seeds (line), 95% bootstrap CI (band), "
-                 f"seeds (thin); rolling mean of {SMOOTH_ROWS} iterations", fontsize=10)
+    fig.suptitle(f"{metric_label(metric)}: {aggregate_name} over seeds (line), 95% bootstrap CI (band),\n"
+                 f"seeds (thin), runs short of the budget (dashed); rolling mean of {SMOOTH_ROWS} iterations",
+                 fontsize=10, y=1.02)
     if not drawn:
         plt.close(fig)
         return None
@@ -165,6 +173,10 @@ def interval_plot(estimates: pd.DataFrame, spec: ScoreSpec, colors: dict, path: 
                 if np.isfinite(row["low"]):
                     ax.barh(k, row["high"] - row["low"], left=row["low"], height=0.6, color=colors[v], alpha=0.55)
                 ax.plot([row["value"]], [k], "|", color="k", ms=14, mew=2)
+            lo = np.nanmin(sub[["value", "low"]].to_numpy(float)) if len(sub) else 0.0
+            hi = np.nanmax(sub[["value", "high"]].to_numpy(float)) if len(sub) else 1.0
+            pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+            ax.set_xlim(lo - pad, hi + pad)
             ax.set_yticks(range(len(variants)))
             ax.set_yticklabels(variants if j == 0 else [""] * len(variants))
             ax.set_ylim(-0.6, len(variants) - 0.4)
@@ -229,7 +241,7 @@ def strip_plot(scores: pd.DataFrame, spec: ScoreSpec, colors: dict, path: Path) 
     data = scores[np.isfinite(scores[col].astype(float))] if col in scores else scores.iloc[:0]
     if data.empty:
         return None
-    tasks = list(dict.fromkeys(data["task"]))
+    tasks = sorted(data["task"].unique())
     fig, axes = _grid(len(tasks), width=max(4.0, 1.1 * data["variant"].nunique() + 1.5), height=4.0)
     rng = np.random.default_rng(0)
     for ax, task in zip(axes, tasks):
@@ -277,7 +289,7 @@ def coverage_heatmaps(runs, labels: Labels, path_for_task) -> list[Path]:
             ax.set_xlabel("x")
             ax.set_ylabel("y")
         fig.colorbar(im, ax=list(axes[0]), fraction=0.03, pad=0.02, label="share of visits (log)")
-        fig.suptitle(f"{task}: where the agents went (all training steps; white = never)", fontsize=10)
+        fig.suptitle(f"{task}: where the agents went (all training steps; white = never)", fontsize=10, y=1.06)
         paths.append(_save(fig, path_for_task(task)))
     return paths
 
@@ -327,6 +339,7 @@ def noisy_tv_panel(runs, labels: Labels, budgets: dict, colors: dict, path: Path
                 _draw_band(ax, group, metric, budgets[task], colors[variant], variant, np.mean, per_seed=True)
             ax.set_title(task, fontsize=9)
             ax.set_ylabel(metric_label(metric), fontsize=8)
+            ax.set_ylim(-0.02, 1.02)  # all three are fractions
             _frames_axis(ax)
             ax.grid(alpha=0.3)
             if ax.has_data():

@@ -39,6 +39,14 @@ class Run:
     visits: np.ndarray | None = None  # latest saved visitation counts, indexed [x, y]
     visits_frames: int | None = None
     notes: list[str] = field(default_factory=list)
+    overrides: list[str] | None = None  # the job's command-line overrides (Hydra's .hydra/overrides.yaml)
+
+    @property
+    def rerun_command(self) -> str | None:
+        """The training command that reproduces this run alone (from Hydra's recorded overrides)."""
+        if self.overrides is None:
+            return self.run_info.get("command") if self.run_info else None
+        return " ".join(["python -m curiosity.train", *self.overrides])
 
     @property
     def env(self) -> str:
@@ -175,6 +183,11 @@ def _latest_visits(run_dir: Path, notes: list[str]) -> tuple[np.ndarray | None, 
     return None, None
 
 
+def _one_line(err: Exception, limit: int = 120) -> str:
+    text = " ".join(f"{type(err).__name__}: {err}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def load_run(run_dir: Path, root: Path) -> Run | Skipped:
     """Load one run directory, or say why it cannot be used."""
     run_dir, root = Path(run_dir), Path(root)
@@ -189,7 +202,7 @@ def load_run(run_dir: Path, root: Path) -> Run | Skipped:
         _ = (str(config["env"]["id"]), str(config["method"]["name"]), int(config["seed"]),
              int(config["total_frames"]))
     except Exception as err:  # any parse or shape problem makes the config unusable
-        return Skipped(run_dir, name, f"config.yaml unreadable or incomplete ({type(err).__name__}: {err})")
+        return Skipped(run_dir, name, f"config.yaml unreadable or incomplete ({_one_line(err)})")
 
     metrics_path = run_dir / METRICS_FILE
     if not metrics_path.exists():
@@ -197,7 +210,7 @@ def load_run(run_dir: Path, root: Path) -> Run | Skipped:
     try:
         metrics = read_csv_tolerant(metrics_path, notes, METRICS_FILE)
     except Exception as err:  # undecodable or garbled beyond row repair
-        return Skipped(run_dir, name, f"metrics.csv unreadable ({type(err).__name__}: {err})")
+        return Skipped(run_dir, name, f"metrics.csv unreadable ({_one_line(err)})")
     if metrics is None:
         return Skipped(run_dir, name, "; ".join(notes) or "metrics.csv unusable")
 
@@ -232,8 +245,32 @@ def load_run(run_dir: Path, root: Path) -> Run | Skipped:
         notes.append(f"summary.json says {summary.get('frames')} frames but metrics.csv stops at "
                      f"{int(metrics['frames'].iloc[-1])}")
 
+    overrides = None
+    if (run_dir / ".hydra" / "overrides.yaml").exists():
+        try:
+            overrides = [str(o) for o in yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []]
+        except Exception as err:
+            notes.append(f".hydra/overrides.yaml unreadable ({type(err).__name__})")
     visits, visits_frames = _latest_visits(run_dir, notes)
-    return Run(run_dir, name, config, metrics, summary, run_info, visits, visits_frames, notes)
+    return Run(run_dir, name, config, metrics, summary, run_info, visits, visits_frames, notes, overrides)
+
+
+def find_sweeps(root: Path) -> list[dict]:
+    """Hydra multirun records (``multirun.yaml``) under ``root``: swept params, overrides, launcher."""
+    sweeps = []
+    for path in sorted(Path(root).rglob("multirun.yaml")):
+        if any(p.startswith(".") for p in path.relative_to(root).parts[:-1]):
+            continue
+        try:
+            hydra = _read_yaml(path).get("hydra", {})
+        except Exception:  # a sweep record is optional; a broken one is just left out
+            continue
+        sweeps.append({"path": str(path.parent.relative_to(root)) if path.parent != Path(root) else ".",
+                       "params": (hydra.get("sweeper") or {}).get("params") or {},
+                       "overrides": (hydra.get("overrides") or {}).get("task") or [],
+                       "launcher": str((hydra.get("launcher") or {}).get("_target_", "")).split(".")[-1],
+                       "n_jobs": (hydra.get("launcher") or {}).get("n_jobs")})
+    return sweeps
 
 
 def load_runs(root: Path) -> tuple[list[Run], list[Skipped]]:

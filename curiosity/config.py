@@ -73,6 +73,7 @@ class MethodConfig:
     update_epochs: int = 1  # predictor epochs per iteration
     lr: float = 1e-4  # predictor learning rate
     max_grad_norm: float = 1.0  # predictor grad-norm clip
+    predictor_full_obs: bool = False  # predictor sees the whole grid while the policy keeps its own view
 
 
 @dataclass
@@ -109,6 +110,7 @@ class TrainConfig:
     experiment: str = "default"  # names the runs/<experiment>/ folder and the wandb group
     resume: bool = True  # continue from the run directory's last checkpoint if one exists
     deterministic: bool = True  # torch deterministic algorithms (CPU results repeat exactly)
+    torch_threads: int = 1  # torch intra-op CPU threads (0: torch's default, one per core); 1 is fastest when runs share cores
     sweep_id: str = "default"  # names a multirun's folder runs/<experiment>/<sweep_id>/; reuse it to resume
 
 
@@ -120,6 +122,18 @@ def register_configs() -> None:
 def _check(ok: bool, key: str, value, why: str) -> None:
     if not ok:
         raise ConfigError(f"{key}={value}: {why}")
+
+
+def _check_module_target(module) -> None:
+    """``method.module._target_`` must name an importable class (else: unknown architecture)."""
+    from hydra.utils import get_class
+
+    target = module.get("_target_") if isinstance(module, DictConfig) else None
+    _check(isinstance(target, str), "method.module._target_", target, "must name the intrinsic module's class")
+    try:
+        get_class(target)
+    except Exception:  # hydra raises ImportError/ValueError variants
+        raise ConfigError(f"method.module._target_={target}: no such class (unknown architecture)") from None
 
 
 def validate(cfg: DictConfig) -> None:
@@ -150,6 +164,7 @@ def validate(cfg: DictConfig) -> None:
     _check(cfg.total_frames >= batch, "total_frames", cfg.total_frames,
            f"must be at least one rollout (num_steps*num_envs={batch})")
     _check(cfg.seed >= 0, "seed", cfg.seed, "must be >= 0")
+    _check(cfg.torch_threads >= 0, "torch_threads", cfg.torch_threads, "must be >= 0")
     for key in ("int_coef", "ext_coef", "lr", "max_grad_norm"):
         _check(m[key] >= 0, f"method.{key}", m[key], "must be >= 0")
     for key in ("gamma_int", "lambda_int"):
@@ -158,6 +173,10 @@ def validate(cfg: DictConfig) -> None:
            "must be in (0, 1]")
     _check(m.update_epochs >= 1, "method.update_epochs", m.update_epochs, "must be >= 1")
     _check(m.obs_norm_init_steps >= 0, "method.obs_norm_init_steps", m.obs_norm_init_steps, "must be >= 0")
+    _check(not m.predictor_full_obs or e.backend == "python", "method.predictor_full_obs", m.predictor_full_obs,
+           "needs env.backend=python (envpool has no full grid)")
+    if m.module is not None:
+        _check_module_target(m.module)
     _check(0 <= e.train_levels < (1 << 30), "env.train_levels", e.train_levels,
            "must be in [0, 2**30) (held-out level seeds start at 2**30)")
     _check(e.noisy_tv in ("none", "remote", "in_world"), "env.noisy_tv", e.noisy_tv,

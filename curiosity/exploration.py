@@ -32,6 +32,11 @@ class ExplorationTracker:
         np.add.at(self.visits, (x[envs], y[envs]), 1)
         self.states_seen[x[envs], y[envs], d[envs]] = True
 
+    def restart_episodes(self, x: np.ndarray, y: np.ndarray, d: np.ndarray) -> None:
+        """All envs were reset outside the loop: forget partial episodes, record the new starts."""
+        self.episode_cells[...] = False
+        self.start(x, y, d)
+
     def step(self, x, y, d, done: np.ndarray, reset_x, reset_y, reset_dir) -> list[int]:
         """Record one vector step; return the cell counts of the episodes that ended."""
         self.episode_cells[self._envs, x, y] = True

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from curiosity.envs import make_single_env  # noqa: E402
+from curiosity.render import used_bounds  # noqa: E402
 from curiosity.run_state import RunState  # noqa: E402
 
 NUM_DIRECTIONS = 4
@@ -70,18 +71,19 @@ def reachable_cells(base) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def probe_transitions(env: gym.Env, cells, num_actions: int):
-    """(obs, action, next_obs) for every cell x direction x action, from copies of ``env``."""
+def probe_transitions(env: gym.Env, cells, num_actions: int, view=lambda env, obs: obs):
+    """(obs, action, next_obs) for every cell x direction x action, from copies of ``env``;
+    ``view(env, obs)`` maps to what the predictor sees (``RunState.predictor_grid``)."""
     obs_list, act_list, next_list = [], [], []
     for x, y in cells:
         for d in range(NUM_DIRECTIONS):
             placed = copy.deepcopy(env)
             base = placed.unwrapped
             base.agent_pos, base.agent_dir, base.step_count = (x, y), d, 0
-            obs = observe(placed)
+            obs = view(placed, observe(placed))
             for a in range(num_actions):
                 trial = copy.deepcopy(placed)
-                next_obs, *_ = trial.step(a)
+                next_obs = view(trial, trial.step(a)[0])
                 obs_list.append(obs)
                 act_list.append(a)
                 next_list.append(next_obs)
@@ -97,7 +99,7 @@ def intrinsic_reward_grid(state: RunState, seed: int, chunk: int = 4096):
     base = env.unwrapped
     cells = reachable_cells(base)
     a = state.num_actions
-    obs, actions, next_obs = probe_transitions(env, cells, a)
+    obs, actions, next_obs = probe_transitions(env, cells, a, state.predictor_grid)
     raw = np.concatenate([state.intrinsic_raw(obs[i : i + chunk], actions[i : i + chunk], next_obs[i : i + chunk])
                           for i in range(0, len(actions), chunk)])
     full = np.full((base.width, base.height, NUM_DIRECTIONS, a), np.nan)
@@ -119,22 +121,32 @@ def latest_visitation(run_dir: Path) -> tuple[np.ndarray, int]:
 
 
 # ---------------------------------------------------------------------- drawing
-def _draw(values_xy: np.ndarray, out: Path, title: str, label: str, background=None, cmap="magma"):
-    """Draw a (W, H) map, over ``background`` (the RGB layout) when given."""
+def _draw(values_xy: np.ndarray, out: Path, title: str, label: str, background=None, cmap="magma",
+          bounds=None) -> Path:
+    """Draw a (W, H) map zoomed to ``bounds`` (x0, y0, x1, y1 inclusive), with the RGB
+    layout ``background`` beside it when given; blank (grey) cells have no value."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     w, h = values_xy.shape
-    fig, ax = plt.subplots(figsize=(6, 5.4))
     extent = (0, w, h, 0)  # cell (x, y) spans [x, x+1] x [y, y+1], y down as in MiniGrid
+    panels = 2 if background is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels + 1.0, 4.6), squeeze=False)
+    axes = axes[0]
     if background is not None:
-        ax.imshow(background, extent=extent)
-    masked = np.ma.masked_invalid(values_xy.T)
-    im = ax.imshow(masked, extent=extent, cmap=cmap, alpha=0.7 if background is not None else 1.0,
-                   interpolation="nearest")
+        axes[0].imshow(background, extent=extent)
+        axes[0].set_title("layout", fontsize=8)
+    ax = axes[-1]
+    colormap = plt.get_cmap(cmap).with_extremes(bad="#b0b0b0")
+    im = ax.imshow(np.ma.masked_invalid(values_xy.T), extent=extent, cmap=colormap, interpolation="nearest")
     fig.colorbar(im, ax=ax, label=label, fraction=0.046, pad=0.04)
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
+    for a in axes:
+        if bounds is not None:
+            x0, y0, x1, y1 = bounds
+            a.set_xlim(x0, x1 + 1)
+            a.set_ylim(y1 + 1, y0)
+        a.set_xlabel("x")
+        a.set_ylabel("y")
+    fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
@@ -145,12 +157,14 @@ def write_intrinsic_heatmap(state: RunState, out: Path, seed: int) -> Path:
     """Draw the intrinsic-reward map of layout ``seed``; also save the raw array beside it."""
     per_cell, full, env = intrinsic_reward_grid(state, seed)
     background = env.unwrapped.get_frame(highlight=False, tile_size=TILE)
+    bounds = used_bounds(env.unwrapped)
     env.close()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     np.save(Path(out).with_suffix(".npy"), full)
     when = "untrained" if state.frames is None else f"{state.frames} frames"
-    title = (f"{state.cfg.env.id}  method={state.cfg.method.name}  ({when})\n"
-             f"raw intrinsic reward per cell, mean over 4 directions x {state.num_actions} actions, layout seed {seed}")
-    return _draw(per_cell, out, title, "raw intrinsic reward", background)
+    title = (f"{state.cfg.env.id}  method={state.cfg.method.name}  ({when}), layout seed {seed}\n"
+             f"raw intrinsic reward per cell: mean over 4 directions x {state.num_actions} actions")
+    return _draw(per_cell, out, title, "raw intrinsic reward", background, bounds=bounds)
 
 
 def write_visitation_heatmap(run_dir: Path, out: Path, env_id: str = "") -> Path:
@@ -158,7 +172,9 @@ def write_visitation_heatmap(run_dir: Path, out: Path, env_id: str = "") -> Path
     counts = np.where(visits > 0, visits, np.nan).astype(float)
     title = (f"{env_id}  visits per cell after {frames} frames\n"
              "(all envs; over all layouts on procedurally generated tasks; blank = never)")
-    return _draw(np.log10(counts), out, title, "log10 visits", cmap="viridis")
+    xs, ys = np.nonzero(visits)
+    bounds = (xs.min() - 1, ys.min() - 1, xs.max() + 1, ys.max() + 1) if len(xs) else None
+    return _draw(np.log10(counts), out, title, "log10 visits", cmap="viridis", bounds=bounds)
 
 
 def main(argv=None) -> None:

@@ -45,6 +45,30 @@ def tile_size_for(width: int, height: int) -> int:
     return int(np.clip(GRID_PIXELS // max(width, height), 8, 32))
 
 
+def used_bounds(base) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) inclusive: the cells holding anything (MultiRoom leaves most empty)."""
+    cells = [(x, y) for x in range(base.width) for y in range(base.height) if base.grid.get(x, y) is not None]
+    if not cells:
+        return 0, 0, base.width - 1, base.height - 1
+    xs, ys = zip(*cells)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+class FrameCamera:
+    """Renders the used part of the grid at a tile size that makes it ~GRID_PIXELS wide."""
+
+    def __init__(self, base):
+        self.base = base
+        self.x0, self.y0, x1, y1 = used_bounds(base)
+        self.w, self.h = x1 - self.x0 + 1, y1 - self.y0 + 1
+        self.tile = tile_size_for(self.w, self.h)
+
+    def frame(self) -> np.ndarray:
+        t = self.tile
+        full = self.base.get_frame(highlight=True, tile_size=t)
+        return full[self.y0 * t : (self.y0 + self.h) * t, self.x0 * t : (self.x0 + self.w) * t]
+
+
 def _action_name(a: int) -> str:
     return ACTION_NAMES[a] if 0 <= a < len(ACTION_NAMES) else str(a)
 
@@ -63,15 +87,15 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
     """
     env = make_single_env(state.cfg.env, render_mode="rgb_array")
     base = env.unwrapped
-    tile = tile_size_for(base.width, base.height)
     gen = torch.Generator().manual_seed(seed)
     frames, records = [], []
     try:
         for ep in range(episodes):
             obs, _ = env.reset(seed=seed + ep)
+            camera = FrameCamera(base)
             ep_return, step = 0.0, 0
             while True:
-                image = base.get_frame(highlight=True, tile_size=tile)
+                image = camera.frame()
                 if actions is not None and step >= len(actions):
                     break
                 probs, v_ext, v_int = state.policy(obs)
@@ -82,8 +106,10 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
                     action = int(np.argmax(probs[0]))
                 else:
                     action = int(torch.multinomial(torch.as_tensor(probs[0]), 1, generator=gen))
+                pred_obs = state.predictor_grid(env, obs)
                 next_obs, reward, terminated, truncated, info = env.step(action)
-                raw = float(state.intrinsic_raw(obs, [action], next_obs)[0])
+                pred_next = state.predictor_grid(env, next_obs)
+                raw = float(state.intrinsic_raw(pred_obs, [action], pred_next)[0])
                 ep_return += float(reward)
                 record = {
                     "episode": ep, "step": step, "action": action, "action_name": _action_name(action),
@@ -91,7 +117,7 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
                     "reward_ext": float(reward), "reward_int_raw": raw,
                     "reward_int_norm": float(state.normalize_intrinsic(raw)),
                     "value_ext": float(v_ext[0]), "value_int": float(v_int[0]),
-                    "predictor_error": state.predictor_error(obs, [action], next_obs),
+                    "predictor_error": state.predictor_error(pred_obs, [action], pred_next),
                     "action_probs": [float(p) for p in probs[0]],
                     "terminated": bool(terminated), "truncated": bool(truncated),
                     "tv": {k: bool(info[k]) for k in TV_KEYS if k in info} or None,
@@ -100,7 +126,7 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
                 frames.append(compose_frame(image, panel_lines(record)))
                 obs, step = next_obs, step + 1
                 if terminated or truncated:
-                    image = base.get_frame(highlight=True, tile_size=tile)
+                    image = camera.frame()
                     break
             end = {"episode": ep, "steps": step, "return": ep_return,
                    "success": bool(records and records[-1]["terminated"] and records[-1]["reward_ext"] > 0)}
@@ -146,9 +172,11 @@ _FONT = None
 def _font():
     global _FONT
     if _FONT is None:
-        try:
-            _FONT = ImageFont.load_default(size=FONT_SIZE)
-        except TypeError:  # Pillow without FreeType: fixed bitmap font
+        from matplotlib import font_manager
+
+        try:  # matplotlib ships DejaVu Sans Mono: aligned columns, nothing to download
+            _FONT = ImageFont.truetype(font_manager.findfont("DejaVu Sans Mono"), FONT_SIZE)
+        except OSError:
             _FONT = ImageFont.load_default()
     return _FONT
 

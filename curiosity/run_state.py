@@ -6,6 +6,9 @@ during a rollout: action probabilities, both value estimates, the raw intrinsic 
 (predictor inputs normalized exactly as in ``Trainer._transitions``), the normalized
 intrinsic reward (divided by the running std of intrinsic returns) and the predictor's
 own loss on the transition. Nothing here updates any statistic.
+
+With ``method.predictor_full_obs`` the predictor scores the fully observed grid while the
+policy keeps its own view: ``predictor_grid(env, obs)`` gives whichever the predictor sees.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ from omegaconf import DictConfig, OmegaConf
 from curiosity.agent import ActorCritic
 from curiosity.checkpoint import CHECKPOINT_DIR, LATEST
 from curiosity.envs import OBS_PLANES, make_single_env, onehot_planes_batched
-from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer, TransitionBatch
+from curiosity.envs.full_grid import compact_full_grid, full_grid_space
+from curiosity.intrinsic import (
+    IntrinsicModule,
+    IntrinsicRewardNormalizer,
+    ObsNormalizer,
+    TransitionBatch,
+)
 
 
 @contextlib.contextmanager
@@ -52,6 +61,10 @@ class RunState:
     @property
     def acts_randomly(self) -> bool:
         return bool(self.cfg.method.acts_randomly)
+
+    @property
+    def predictor_full_obs(self) -> bool:
+        return bool(self.cfg.method.get("predictor_full_obs", False))
 
     @property
     def num_actions(self) -> int:
@@ -89,13 +102,14 @@ class RunState:
         dev = torch.device(device)
         probe = make_single_env(cfg.env)
         obs_space, action_space = probe.observation_space, probe.action_space
-        probe.close()
         a, m = cfg.agent, cfg.method
+        pred_space = full_grid_space(probe) if m.get("predictor_full_obs", False) else obs_space
+        probe.close()
         agent = ActorCritic(obs_space.shape, int(action_space.n), a.conv_channels, a.hidden_size).to(dev)
-        intrinsic = build_intrinsic(m, obs_space, action_space)
+        intrinsic = build_intrinsic(m, pred_space, action_space)
         if intrinsic is not None:
             intrinsic.to(dev)
-        h, w, _ = obs_space.shape
+        h, w, _ = pred_space.shape
         obs_norm = ObsNormalizer((OBS_PLANES, h, w), device=dev, enabled=m.obs_norm)
         rew_norm = IntrinsicRewardNormalizer(cfg.env.num_envs, m.gamma_int, device=dev, enabled=m.reward_norm)
         frames = None
@@ -109,6 +123,10 @@ class RunState:
         return cls(cfg, agent, intrinsic, obs_norm, rew_norm, dev, frames)
 
     # ------------------------------------------------------------------ questions
+    def predictor_grid(self, env, obs: np.ndarray) -> np.ndarray:
+        """The grid the predictor sees in ``env``'s current state (``obs``: the policy's view)."""
+        return compact_full_grid(env) if self.predictor_full_obs else obs
+
     def _grids(self, x) -> torch.Tensor:
         t = torch.as_tensor(np.asarray(x), device=self.device)
         return t.unsqueeze(0) if t.dim() == 3 else t

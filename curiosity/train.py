@@ -7,14 +7,17 @@ writes everything into the run directory (``hydra.run.dir``).
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from curiosity.config import ConfigError, register_configs, validate
+from curiosity.nan_guard import NonFiniteError
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
@@ -50,6 +53,15 @@ def finished_summary(cfg: DictConfig, run_dir: Path) -> dict | None:
     return None
 
 
+def _fail(message: str, code: int) -> None:
+    """Exit with ``code`` from a single run; in a sweep raise instead, so Hydra marks only
+    this job failed and the sweep's other jobs still run (SystemExit would end them all)."""
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        raise RuntimeError(message)
+    print(message, file=sys.stderr)
+    sys.exit(code)
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def _hydra_main(cfg: DictConfig) -> float | None:
     try:
@@ -57,13 +69,14 @@ def _hydra_main(cfg: DictConfig) -> float | None:
         run_dir = Path(HydraConfig.get().runtime.output_dir)
         done = finished_summary(cfg, run_dir)
         if done is not None:
-            print(f"skipping {run_dir}: already finished ({done['frames']} frames)", flush=True)
+            logging.getLogger(__name__).info("skipping %s: already finished (%d frames)", run_dir, done["frames"])
             row = done.get("last_metrics", {})
         else:
             row = run_training(cfg, run_dir)
     except ConfigError as err:
-        print(f"config error: {err}", file=sys.stderr)
-        sys.exit(2)
+        _fail(f"config error: {err}", 2)
+    except NonFiniteError as err:  # the run stopped itself; the dump path is in the message
+        _fail(f"stopped: {err}", 3)
     success = row.get("charts/success") if row else None
     return None if success is None else float(success)
 

@@ -25,10 +25,11 @@ from curiosity.agent import ActorCritic, RolloutStorage, compute_gae, explained_
 from curiosity.checkpoint import load_checkpoint, save_checkpoint
 from curiosity.config import ConfigError
 from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
-from curiosity.envs.noisy_tv import tv_distraction_metrics
+from curiosity.envs.noisy_tv import TV_KEYS, tv_distraction_metrics
 from curiosity.evaluation import HeldOutEvaluator
 from curiosity.exploration import ExplorationTracker
 from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer, TransitionBatch
+from curiosity.intrinsic.observability import PredictorView
 from curiosity.logging import MetricsSink
 from curiosity.nan_guard import NanGuard, NonFiniteError
 from curiosity.render import render_during_training
@@ -53,6 +54,8 @@ def build_intrinsic(method_cfg, obs_space, action_space) -> IntrinsicModule | No
         module = instantiate(method_cfg.module, obs_space=obs_space, action_space=action_space)
     except Exception as err:  # hydra wraps import and signature errors
         cause = err.__cause__ or err
+        if str(cause).startswith("method.module."):  # the module named the bad key itself
+            raise ConfigError(str(cause)) from None
         raise ConfigError(f"method.module={OmegaConf.to_container(method_cfg.module)}: {cause}") from None
     if not isinstance(module, IntrinsicModule):
         raise ConfigError(f"method.module._target_={method_cfg.module._target_}: not an IntrinsicModule")
@@ -74,8 +77,10 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.device = torch.device(cfg.device)
         seed_everything(cfg.seed, cfg.deterministic)
+        if cfg.torch_threads:  # 2 threads on 2 busy cores ran a PPO iteration 16x slower than 1
+            torch.set_num_threads(cfg.torch_threads)
 
-        self.envs = make_vector_env(cfg.env, cfg.seed)
+        self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=cfg.method.predictor_full_obs)
         spec = self.envs.summary
         self.num_envs = cfg.env.num_envs
         self.num_actions = spec.num_actions
@@ -88,22 +93,26 @@ class Trainer:
         self.random_policy = RandomActionPolicy(spec.num_actions) if cfg.method.acts_randomly else None
 
         m = cfg.method
-        self.intrinsic = build_intrinsic(m, self.envs.single_observation_space, self.envs.single_action_space)
+        # the predictor's grid: the policy's view, or the whole grid (method.predictor_full_obs)
+        pred_space = self.envs.full_grid_space if m.predictor_full_obs else self.envs.single_observation_space
+        self.intrinsic = build_intrinsic(m, pred_space, self.envs.single_action_space)
         self.int_optimizer = None
         if self.intrinsic is not None:
             self.intrinsic.to(self.device)
             trainable = [p for p in self.intrinsic.parameters() if p.requires_grad]
             if trainable:
                 self.int_optimizer = torch.optim.Adam(trainable, lr=m.lr)
-        h, w, _ = spec.obs_shape
+        h, w, _ = pred_space.shape
         self.obs_norm = ObsNormalizer((OBS_PLANES, h, w), device=self.device, enabled=m.obs_norm)
         self.rew_norm = IntrinsicRewardNormalizer(self.num_envs, m.gamma_int, device=self.device,
                                                   enabled=m.reward_norm)
         self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device)
+        self.pred_view = (PredictorView(a.num_steps, self.num_envs, pred_space.shape, self.device)
+                          if m.predictor_full_obs else None)
         self.explore = ExplorationTracker(self.num_envs, spec.grid_width, spec.grid_height)
         self.nan_guard = NanGuard(self)  # stops the run at the first NaN/inf, dumps to nan_dump/
-        # this rollout's noisy-TV flags (tv_action, tv_in_view) for the tv/* distraction metrics
-        self.tv_flags = (torch.zeros((2, a.num_steps, self.num_envs), dtype=torch.bool, device=self.device)
+        # this rollout's noisy-TV flags (tv_action, tv_in_view, tv_in_prev_view) for the tv/* metrics
+        self.tv_flags = (torch.zeros((len(TV_KEYS), a.num_steps, self.num_envs), dtype=torch.bool, device=self.device)
                          if cfg.env.noisy_tv != "none" else None)
 
         self.iteration = 0
@@ -112,9 +121,13 @@ class Trainer:
         self._resumed = self._try_resume() if cfg.resume else False
         if not self._resumed:
             self.obs, info = self.envs.reset()
-            self.explore.start(info["agent_x"], info["agent_y"], info["agent_dir"])
             if self.intrinsic is not None and m.obs_norm and m.obs_norm_init_steps > 0:
                 self._init_obs_norm(m.obs_norm_init_steps)
+                # warm-up steps are not training frames: start from the same reset as without them
+                self.obs, info = self.envs.reset()
+            self.explore.start(info["agent_x"], info["agent_y"], info["agent_dir"])
+            if self.pred_view is not None:
+                self.pred_view.start(info)
         OmegaConf.save(cfg, self.run_dir / "config.yaml", resolve=True)
         info_path = self.run_dir / "run_info.json"
         if not info_path.exists():
@@ -132,7 +145,8 @@ class Trainer:
         for _ in range(steps_per_env):
             actions = np.random.randint(self.num_actions, size=self.num_envs)
             self.obs, *_ , info = self.envs.step(actions)
-            self.obs_norm.update(onehot_planes_batched(torch.as_tensor(info["next_obs"], device=self.device)))
+            nxt = info["next_obs"] if self.pred_view is None else self.pred_view.advance(info)
+            self.obs_norm.update(onehot_planes_batched(torch.as_tensor(nxt, device=self.device)))
 
     def _try_resume(self) -> bool:
         state = load_checkpoint(self.run_dir, map_location=self.device)
@@ -154,10 +168,15 @@ class Trainer:
         if state.get("envs") is not None and self._envs_picklable():
             self.envs.venv.envs = pickle.loads(state["envs"])
             self.obs = state["obs"]
+            if self.pred_view is not None:
+                self.pred_view.load(state["pred_view"])
         else:
             warnings.warn("resuming without the envs' state (async or envpool): episodes restart,"
                           " so the continued run is not bit-identical to an uninterrupted one", stacklevel=2)
             self.obs, info = self.envs.reset()
+            self.explore.restart_episodes(info["agent_x"], info["agent_y"], info["agent_dir"])
+            if self.pred_view is not None:
+                self.pred_view.start(info)
         return True
 
     def _envs_picklable(self) -> bool:
@@ -185,6 +204,7 @@ class Trainer:
             "python_rng": random.getstate(),
             "envs": pickle.dumps(self.envs.venv.envs) if sync else None,
             "obs": self.obs,
+            "pred_view": None if self.pred_view is None else self.pred_view.state(),
             "config": OmegaConf.to_container(self.cfg, resolve=True),
         }
 
@@ -219,9 +239,11 @@ class Trainer:
             s.terminated[step] = torch.as_tensor(terminated, dtype=torch.float32, device=dev)
             s.dones[step] = torch.as_tensor(done, dtype=torch.float32, device=dev)
             s.valid[step] = torch.as_tensor(info["valid"], dtype=torch.float32, device=dev)
+            if self.pred_view is not None:
+                self.pred_view.record(step, info)
             if self.tv_flags is not None:
-                self.tv_flags[0, step] = torch.as_tensor(info["tv_action"], device=dev)
-                self.tv_flags[1, step] = torch.as_tensor(info["tv_in_view"], device=dev)
+                for row, key in enumerate(TV_KEYS):
+                    self.tv_flags[row, step] = torch.as_tensor(info[key], device=dev)
             cells = self.explore.step(info["agent_x"], info["agent_y"], info["agent_dir"], done,
                                       info["reset_x"], info["reset_y"], info["reset_dir"])
             episodes["cells"].extend(cells)
@@ -236,18 +258,29 @@ class Trainer:
 
     @torch.inference_mode()
     def _bootstrap_values(self) -> None:
-        """V(successor) for every row in one batched pass (the final obs at episode ends)."""
+        """V(successor) for every row (the final obs at episode ends).
+
+        Mid-episode the successor is the next row's obs, whose values the rollout already
+        computed; only episode ends, invalid rows and the last step need a forward pass
+        (about 1/13 of an iteration's FLOPs saved).
+        """
         s = self.storage
         if self.random_policy is not None:
             return
-        flat = s.flat("next_obs")
+        s.next_values_ext[:-1] = s.values_ext[1:]
+        s.next_values_int[:-1] = s.values_int[1:]
+        need = (s.dones > 0) | (s.valid < 1)
+        need[-1] = True
+        idx = torch.nonzero(need.reshape(-1), as_tuple=True)[0]
+        flat = s.flat("next_obs")[idx]
         ext, intr = zip(*(self.agent.values(flat[i : i + SCORE_CHUNK]) for i in range(0, len(flat), SCORE_CHUNK)))
-        s.next_values_ext.copy_(torch.cat(ext).view_as(s.next_values_ext))
-        s.next_values_int.copy_(torch.cat(intr).view_as(s.next_values_int))
+        s.next_values_ext.view(-1)[idx] = torch.cat(ext)
+        s.next_values_int.view(-1)[idx] = torch.cat(intr)
 
     def _transitions(self, idx: torch.Tensor | None = None) -> TransitionBatch:
         s = self.storage
-        obs, nxt, act = s.flat("obs"), s.flat("next_obs"), s.flat("actions")
+        obs, nxt = (s.flat("obs"), s.flat("next_obs")) if self.pred_view is None else self.pred_view.flat()
+        act = s.flat("actions")
         if idx is not None:
             obs, nxt, act = obs[idx], nxt[idx], act[idx]
         return TransitionBatch(obs=obs, action=act, next_obs=nxt,
@@ -263,7 +296,8 @@ class Trainer:
             s.rewards_int.zero_()
             return
         valid_idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
-        self.obs_norm.update(onehot_planes_batched(s.flat("next_obs")[valid_idx]))
+        next_grids = s.flat("next_obs") if self.pred_view is None else self.pred_view.flat()[1]
+        self.obs_norm.update(onehot_planes_batched(next_grids[valid_idx]))
         raw = torch.zeros(s.num_steps * s.num_envs, device=self.device)
         self.intrinsic.eval()
         for i in range(0, len(valid_idx), SCORE_CHUNK):
@@ -292,6 +326,9 @@ class Trainer:
                 params = [p for p in self.intrinsic.parameters() if p.requires_grad]
                 metrics = {f"intrinsic/{k}": float(v) for k, v in metrics.items()}
                 metrics["grad_norm/intrinsic"] = grad_norm(params)
+                parts = [(n, c) for n, c in self.intrinsic.named_children() if any(p.requires_grad for p in c.parameters())]
+                if len(parts) > 1:  # per trained part too (ICM: encoder / inverse / forward_model)
+                    metrics.update({f"grad_norm/intrinsic_{n}": grad_norm(c.parameters()) for n, c in parts})
                 nn.utils.clip_grad_norm_(params, m.max_grad_norm)
                 self.int_optimizer.step()
                 metrics["losses/intrinsic"] = loss.item()
@@ -362,7 +399,7 @@ class Trainer:
         row.update(update)
         row.update(int_update)
         if self.tv_flags is not None:  # same keys every iteration (NaN share when no intrinsic reward)
-            row.update(tv_distraction_metrics(self.tv_flags[0], self.tv_flags[1], s.rewards_int_raw, s.valid))
+            row.update(tv_distraction_metrics(*self.tv_flags, s.rewards_int_raw, s.valid))
         sps = self.batch_size / max(sum(timers.values()), 1e-9)
         row.update({f"time/{k}": v for k, v in timers.items()})
         row["time/sps"] = sps

@@ -7,10 +7,15 @@ from torch import nn
 from torch.distributions import Categorical
 
 
+def grad_norm_tensor(params) -> torch.Tensor:
+    """L2 norm of the gradients of ``params`` as a 0-d tensor (no host sync; 0 when none)."""
+    norms = [p.grad.detach().norm(2) for p in params if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack(norms)) if norms else torch.zeros(())
+
+
 def grad_norm(params) -> float:
     """L2 norm of the gradients of ``params`` (0 when none have a gradient)."""
-    norms = [p.grad.detach().norm(2) for p in params if p.grad is not None]
-    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+    return float(grad_norm_tensor(params))
 
 
 def explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:
@@ -27,7 +32,8 @@ def ppo_update(agent, optimizer, batch: dict, cfg, use_int_value: bool, generato
     size = batch["actions"].shape[0]
     mb_size = max(1, size // cfg.num_minibatches)
     components = agent.components()
-    sums: dict[str, float] = {}
+    sums = None  # metric sums kept as one float64 tensor: a single host sync per update
+    names: list[str] = []
     count = 0
     stop = False
     for _ in range(cfg.update_epochs):
@@ -59,28 +65,25 @@ def ppo_update(agent, optimizer, batch: dict, cfg, use_int_value: bool, generato
 
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            metrics = {f"grad_norm/{k}": grad_norm(p) for k, p in components.items()}
-            metrics["losses/grad_norm"] = float(nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm))
+            metrics = {f"grad_norm/{k}": grad_norm_tensor(p) for k, p in components.items()}
+            metrics["losses/grad_norm"] = nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
             optimizer.step()
 
             metrics.update({
-                "losses/policy": pg_loss.item(),
-                "losses/value_ext": v_loss_ext.item(),
-                "losses/value_int": v_loss_int.item(),
-                "losses/entropy": entropy.item(),
-                "losses/approx_kl": float(approx_kl),
-                "losses/clip_frac": float(clip_frac),
-                "losses/total": loss.item(),
+                "losses/policy": pg_loss, "losses/value_ext": v_loss_ext, "losses/value_int": v_loss_int,
+                "losses/entropy": entropy, "losses/approx_kl": approx_kl, "losses/clip_frac": clip_frac,
+                "losses/total": loss,
             })
-            for k, v in metrics.items():
-                sums[k] = sums.get(k, 0.0) + v
+            names = list(metrics)
+            values = torch.stack([v.detach().to(v_ext.device, torch.float64) for v in metrics.values()])
+            sums = values if sums is None else sums + values
             count += 1
             if cfg.target_kl is not None and approx_kl > cfg.target_kl:
                 stop = True
                 break
         if stop:
             break
-    out = {k: v / max(count, 1) for k, v in sums.items()}
+    out = {k: v / max(count, 1) for k, v in zip(names, sums.tolist() if sums is not None else [])}
     out["losses/minibatches"] = count
     return out
 

@@ -15,9 +15,10 @@ the invalid row instead.
 
 What envpool lacks falls back to the Python backend with a logged warning (never
 silently): a task id envpool does not register (e.g. the extra MultiRoom variants),
-``full_obs``, envpool not importable, and any env option this backend does not know how to
-reproduce (an ``EnvConfig`` field it does not handle, set away from its default: e.g. a
-noisy TV). Sticky actions are layered on here with their own RNG, as the Python wrapper does.
+``full_obs``, the full grid a full-grid predictor needs, envpool not importable, and any
+env option this backend does not know how to reproduce (an ``EnvConfig`` field it does not
+handle, set away from its default: e.g. a noisy TV or ``train_levels``). Sticky actions are
+layered on here with their own RNG, as the Python wrapper does.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def envpool_task_ids() -> frozenset[str]:
     return frozenset(t for t in envpool.list_all_envs() if t.startswith("MiniGrid-"))
 
 
-def envpool_unsupported(env_cfg) -> str | None:
+def envpool_unsupported(env_cfg, full_grid_info: bool = False) -> str | None:
     """Why ``env_cfg`` cannot run on envpool, or None when it can."""
     try:
         import envpool  # noqa: F401
@@ -58,6 +59,8 @@ def envpool_unsupported(env_cfg) -> str | None:
         return f"envpool has no task env.id={env_cfg.id}"
     if env_cfg.full_obs:
         return "envpool has no full observability (env.full_obs=true)"
+    if full_grid_info:
+        return "envpool cannot report the full grid a full-grid predictor needs"
     from curiosity.config import EnvConfig
 
     for f in dataclasses.fields(EnvConfig):
@@ -69,15 +72,15 @@ def envpool_unsupported(env_cfg) -> str | None:
     return None
 
 
-def make_envpool_or_python(env_cfg, seed: int):
+def make_envpool_or_python(env_cfg, seed: int, full_grid_info: bool = False):
     """The envpool vector env for ``env_cfg``, or the Python one with a warning saying why."""
-    reason = envpool_unsupported(env_cfg)
+    reason = envpool_unsupported(env_cfg, full_grid_info)
     if reason is None:
         return EnvpoolGridVectorEnv(env_cfg, seed)
     from curiosity.envs.vector import GridVectorEnv
 
     log.warning("env.backend=envpool: %s; falling back to the python backend", reason)
-    return GridVectorEnv(env_cfg, seed)
+    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info)
 
 
 def compact_grid_space(view: int) -> gym.spaces.Box:

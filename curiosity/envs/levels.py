@@ -11,6 +11,8 @@ shared by every run, so methods are compared on identical layouts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import gymnasium as gym
 import numpy as np
 
@@ -18,18 +20,18 @@ HELDOUT_START = 1 << 30  # first held-out seed; training sets must stay below it
 MAX_TRAIN_LEVELS = HELDOUT_START
 
 
-def train_level_seeds(num_levels: int) -> np.ndarray:
-    """The seeds of a training set of ``num_levels`` layouts (empty: unlimited levels)."""
+def train_level_seeds(num_levels: int) -> range:
+    """The seeds of a training set of ``num_levels`` layouts (a lazy range: sets can be huge)."""
     if not 0 <= num_levels <= MAX_TRAIN_LEVELS:
         raise ValueError(f"train_levels={num_levels}: must be in [0, {MAX_TRAIN_LEVELS}]")
-    return np.arange(num_levels, dtype=np.int64)
+    return range(num_levels)
 
 
-def heldout_level_seeds(num_levels: int) -> np.ndarray:
+def heldout_level_seeds(num_levels: int) -> range:
     """The seeds of ``num_levels`` held-out layouts, disjoint from every training set."""
     if num_levels < 1:
         raise ValueError(f"held-out levels={num_levels}: must be >= 1")
-    return HELDOUT_START + np.arange(num_levels, dtype=np.int64)
+    return range(HELDOUT_START, HELDOUT_START + num_levels)
 
 
 class FixedLevels(gym.Wrapper):
@@ -40,18 +42,18 @@ class FixedLevels(gym.Wrapper):
     TV) keep their own RNG streams instead of restarting them at every episode.
     """
 
-    def __init__(self, env: gym.Env, level_seeds: np.ndarray):
+    def __init__(self, env: gym.Env, level_seeds: Sequence[int]):
         super().__init__(env)
         if len(level_seeds) == 0:
             raise ValueError("FixedLevels needs at least one level seed")
-        self.level_seeds = np.asarray(level_seeds, dtype=np.int64)
+        self.level_seeds = level_seeds
         self._chooser = np.random.default_rng()
         self.current_level: int | None = None
 
     def reset(self, *, seed=None, options=None):
         if seed is not None:
             self._chooser = np.random.default_rng([seed, 0x1E7E1])
-        self.current_level = int(self._chooser.choice(self.level_seeds))
+        self.current_level = int(self.level_seeds[self._chooser.integers(len(self.level_seeds))])
         obs, info = self.env.reset(seed=self.current_level, options=options)
         info["level_seed"] = self.current_level
         return obs, info

@@ -12,9 +12,13 @@ switching the TV on never changes the sequence of levels the task generates:
   placed in the grid whose colour is resampled every step or on each use of the remote;
   seen only when it is in the agent's view. Wraps the raw MiniGrid env (it edits the grid).
 
-Each step's info carries ``tv_action`` (the remote action was executed) and ``tv_in_view``
-(the TV's random content is in this step's observation). ``tv_distraction_metrics`` turns
-a rollout of these flags and the raw intrinsic rewards into the logged ``tv/*`` columns.
+Each step's info carries ``tv_action`` (the remote action was executed), ``tv_in_view``
+(the TV's random content is in the observation this step produced) and ``tv_in_prev_view``
+(it was in the observation the action was taken from). A transition whose input shows the
+TV is as unpredictable to a forward model as one whose successor does (measured: on the
+remote TV, a conv forward model's largest errors come on the step *after* the remote),
+so all three mark a TV step. ``tv_distraction_metrics`` turns a rollout of these flags and
+the raw intrinsic rewards into the logged ``tv/*`` columns.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from minigrid.envs import MultiRoomEnv
 
 from curiosity.envs.registration import NOISY_TV_TASKS
 
-TV_KEYS = ("tv_action", "tv_in_view")
+TV_KEYS = ("tv_action", "tv_in_view", "tv_in_prev_view")
 TV_MODES = ("none", "remote", "in_world")
 RESAMPLE_MODES = ("step", "remote")
 DONE_ACTION = 6  # MiniGrid's `done`: ends nothing and changes nothing in most tasks
@@ -67,12 +71,13 @@ class RemoteControlTV(gym.Wrapper):
         self.screen = (slice(None), slice(None)) if whole_view else (slice(0, region_size), slice(0, region_size))
         self._high = space.high[self.screen][..., :3].astype(np.int64) + 1  # exclusive bounds
         self._rng = _tv_rng(None)
+        self._showing = False  # the last observation returned shows the TV
 
     def reset(self, *, seed=None, options=None):
         if seed is not None:
             self._rng = _tv_rng(seed)
         obs, info = self.env.reset(seed=seed, options=options)
-        info["tv_action"] = info["tv_in_view"] = False
+        info["tv_action"] = info["tv_in_view"] = info["tv_in_prev_view"] = self._showing = False
         return obs, info
 
     def step(self, action):
@@ -82,7 +87,8 @@ class RemoteControlTV(gym.Wrapper):
         if on:
             obs = obs.copy()
             obs[self.screen + (slice(0, 3),)] = self._rng.integers(0, self._high, dtype=np.uint8)
-        info["tv_action"] = info["tv_in_view"] = on
+        info["tv_in_prev_view"] = self._showing
+        info["tv_action"] = info["tv_in_view"] = self._showing = on
         return obs, reward, terminated, truncated, info
 
 
@@ -132,6 +138,7 @@ class InWorldTV(gym.Wrapper):
         self.tv = TVBall()
         self.tv_pos: tuple[int, int] | None = None
         self._rng = _tv_rng(None)
+        self._showing = False  # the last observation returned shows the TV
 
     def _place(self) -> None:
         base = self.env.unwrapped
@@ -171,8 +178,8 @@ class InWorldTV(gym.Wrapper):
         self._recolour()
         self._place()
         obs = self.env.unwrapped.gen_obs()  # the reset observation, now showing the TV
-        info["tv_action"] = False
-        info["tv_in_view"] = self._in_view(obs)
+        info["tv_action"] = info["tv_in_prev_view"] = False
+        info["tv_in_view"] = self._showing = self._in_view(obs)
         return obs, info
 
     def step(self, action):
@@ -181,7 +188,8 @@ class InWorldTV(gym.Wrapper):
             self._recolour()
         obs, reward, terminated, truncated, info = self.env.step(action)
         info["tv_action"] = pressed
-        info["tv_in_view"] = self._in_view(obs)
+        info["tv_in_prev_view"] = self._showing
+        info["tv_in_view"] = self._showing = self._in_view(obs)
         return obs, reward, terminated, truncated, info
 
 
@@ -222,19 +230,21 @@ def make_multiroom_noisy_tv(minNumRooms: int, maxNumRooms: int, maxRoomSize: int
     return InWorldTV(task, resample=resample, remote_action=remote_action)
 
 
-def tv_distraction_metrics(tv_action: torch.Tensor, tv_in_view: torch.Tensor, int_raw: torch.Tensor,
-                           valid: torch.Tensor) -> dict:
+def tv_distraction_metrics(tv_action: torch.Tensor, tv_in_view: torch.Tensor, tv_in_prev_view: torch.Tensor,
+                           int_raw: torch.Tensor, valid: torch.Tensor) -> dict:
     """The ``tv/*`` columns for one rollout of ``(T, N)`` flags, raw intrinsic rewards, valid mask.
 
-    ``tv/int_reward_share`` is the share of the raw intrinsic reward earned on TV steps
-    (TV in view or remote used); NaN when the rollout earned no intrinsic reward.
+    ``tv/action_frac``: steps on which the remote was used; ``tv/in_view_frac``: steps whose
+    observation shows the TV; ``tv/int_reward_share``: share of the raw intrinsic reward
+    earned on TV steps (remote used, or the TV in the transition's observation or its
+    successor); NaN when the rollout earned no intrinsic reward.
     """
     keep = valid.bool()
-    action, view = tv_action.bool()[keep], tv_in_view.bool()[keep]
+    action, view, prev = (f.bool()[keep] for f in (tv_action, tv_in_view, tv_in_prev_view))
     reward = int_raw[keep].double()
     n = max(int(keep.sum()), 1)
     total = float(reward.sum())
-    on_tv = float(reward[action | view].sum())
+    on_tv = float(reward[action | view | prev].sum())
     return {
         "tv/action_frac": float(action.sum()) / n,
         "tv/in_view_frac": float(view.sum()) / n,

@@ -27,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 
+from curiosity.envs.full_grid import FullGridInfo
 from curiosity.envs.levels import FixedLevels, train_level_seeds
 from curiosity.envs.noisy_tv import TV_KEYS, task_id, wrap_noisy_tv_compact, wrap_noisy_tv_raw
 from curiosity.envs.registration import register_extra_envs
@@ -54,7 +55,7 @@ def resolve_env_id(env_id: str) -> str:
     return env_id
 
 
-def make_single_env(env_cfg, render_mode: str | None = None) -> gym.Env:
+def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: bool = False) -> gym.Env:
     """One wrapped env: task -> sticky actions -> step info -> compact grid obs (+ noisy TV)."""
     kwargs = {}
     if env_cfg.max_episode_steps is not None:
@@ -68,6 +69,8 @@ def make_single_env(env_cfg, render_mode: str | None = None) -> gym.Env:
     env = StepInfo(env)
     env = CompactGridObs(env, full_obs=env_cfg.full_obs)
     env = wrap_noisy_tv_compact(env, env_cfg)  # remote TV: scrambles the compact grid
+    if full_grid_info:  # the whole grid for the predictor (method.predictor_full_obs)
+        env = FullGridInfo(env)
     return env
 
 
@@ -87,15 +90,16 @@ class GridVectorEnv:
 
     backend = "python"
 
-    def __init__(self, env_cfg, seed: int):
+    def __init__(self, env_cfg, seed: int, full_grid_info: bool = False):
         resolve_env_id(env_cfg.id)
-        fns = [lambda: make_single_env(env_cfg) for _ in range(env_cfg.num_envs)]
+        fns = [lambda: make_single_env(env_cfg, full_grid_info=full_grid_info) for _ in range(env_cfg.num_envs)]
         cls = AsyncVectorEnv if env_cfg.vectorization == "async" else SyncVectorEnv
         self.venv = cls(fns, autoreset_mode=AutoresetMode.SAME_STEP)
         self.num_envs = env_cfg.num_envs
         self.seed = seed
         self.tv_keys = TV_KEYS if getattr(env_cfg, "noisy_tv", "none") != "none" else ()
-        probe = make_single_env(env_cfg)
+        self.full_grid_info = full_grid_info
+        probe = make_single_env(env_cfg, full_grid_info=full_grid_info)
         width, height = grid_size(probe)
         self.summary = EnvSpecSummary(
             obs_shape=tuple(probe.observation_space.shape),
@@ -106,12 +110,14 @@ class GridVectorEnv:
         )
         self.single_observation_space = probe.observation_space
         self.single_action_space = probe.action_space
+        self.full_grid_space = probe.full_grid_space if full_grid_info else None
         probe.close()
         self._last_agent = None
 
     def reset(self) -> tuple[np.ndarray, dict]:
         obs, info = self.venv.reset(seed=self.seed)
-        return obs, {k: np.asarray(info[k]) for k in STEP_KEYS}
+        keys = STEP_KEYS + (("full_grid",) if self.full_grid_info else ())
+        return obs, {k: np.asarray(info[k]) for k in keys}
 
     def step(self, actions: np.ndarray):
         obs, reward, terminated, truncated, info = self.venv.step(actions)
@@ -130,19 +136,27 @@ class GridVectorEnv:
         out["reset_x"], out["reset_y"], out["reset_dir"] = (np.asarray(info[k]) for k in STEP_KEYS)
         out["next_obs"] = next_obs
         out["valid"] = np.ones(self.num_envs, dtype=bool)
+        if self.full_grid_info:  # full grid after any reset, and the true successor's
+            out["full_grid"] = np.asarray(info["full_grid"])
+            out["next_full_grid"] = out["full_grid"].copy()
+            for i in np.flatnonzero(done):
+                out["next_full_grid"][i] = info["final_info"]["full_grid"][i]
         return obs, reward.astype(np.float32), terminated, truncated, out
 
     def close(self) -> None:
         self.venv.close()
 
 
-def make_vector_env(env_cfg, seed: int):
-    """Build the batched env for ``env_cfg`` (N copies, seeded ``seed, seed+1, ...``)."""
+def make_vector_env(env_cfg, seed: int, full_grid_info: bool = False):
+    """Build the batched env for ``env_cfg`` (N copies, seeded ``seed, seed+1, ...``).
+
+    ``full_grid_info`` adds ``full_grid``/``next_full_grid`` to every step's info (python backend).
+    """
     backend = getattr(env_cfg, "backend", "python")
     if backend == "envpool":  # falls back to python, with a logged warning, where envpool can't
         from curiosity.envs.envpool_backend import make_envpool_or_python
 
-        return make_envpool_or_python(env_cfg, seed)
+        return make_envpool_or_python(env_cfg, seed, full_grid_info=full_grid_info)
     if backend != "python":
         raise ValueError(f"env.backend={backend}: unknown backend (choose 'python' or 'envpool')")
-    return GridVectorEnv(env_cfg, seed)
+    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info)

@@ -9,8 +9,10 @@
   controls and drop what it does not (a noisy TV).
 
 Encoders keep the spatial layout (3x3 convs, padding 1, no striding) so the ``delta``
-target stays local in feature space too. The forward model sees phi(s) and predicts
-phi(s') with both detached, so the forward loss never shapes the features.
+target stays local in feature space too. Each cell's feature vector is layer-normalized
+(no affine), so a learned encoder cannot inflate or shrink the forward error by rescaling
+its features. The forward model sees phi(s) and predicts phi(s') with both detached, so
+the forward loss never shapes the features.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def _conv_encoder(in_channels: int, feature_dim: int) -> nn.Sequential:
     return layers
 
 
+def _per_cell_norm(features: torch.Tensor) -> torch.Tensor:
+    """Layer norm over the channels of each cell: ``(B, C, H, W)`` in and out."""
+    return F.layer_norm(features.movedim(1, -1), features.shape[1:2]).movedim(-1, 1)
+
+
 class RawPlanes(nn.Module):
     """Identity: the (normalized) one-hot planes are the features."""
 
@@ -61,7 +68,7 @@ class RandomFeatures(nn.Module):
 
     def forward(self, planes: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return self.encoder(planes)
+            return _per_cell_norm(self.encoder(planes))
 
     def aux_loss(self, phi: torch.Tensor, phi_next: torch.Tensor, action: torch.Tensor):
         return None, {}
@@ -83,13 +90,13 @@ class InverseDynamicsFeatures(nn.Module):
         self.out_channels = feature_dim
 
     def forward(self, planes: torch.Tensor) -> torch.Tensor:
-        return self.encoder(planes)
+        return _per_cell_norm(self.encoder(planes))
 
     def aux_loss(self, phi: torch.Tensor, phi_next: torch.Tensor, action: torch.Tensor):
         logits = self.inverse_head(torch.cat([phi, phi_next], dim=1))
         loss = F.cross_entropy(logits, action)
         accuracy = (logits.argmax(1) == action).float().mean()
-        return loss, {"inverse_loss": float(loss), "inverse_accuracy": float(accuracy)}
+        return loss, {"inverse_loss": float(loss.detach()), "inverse_accuracy": float(accuracy)}
 
 
 def make_feature_space(name: str, feature_dim: int, num_actions: int) -> nn.Module:

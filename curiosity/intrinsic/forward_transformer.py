@@ -123,4 +123,4 @@ class ForwardTransformer(IntrinsicModule):
             self._ema_step()
         err, following = self._errors(batch)
         loss = err.mean()
-        return loss, {"forward_loss": float(loss), "target_std": float(following.std(0).mean())}
+        return loss, {"forward_loss": float(loss.detach()), "target_std": float(following.std(0).mean())}

@@ -124,7 +124,7 @@ class GridForwardModel(IntrinsicModule):
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
         err, aux, metrics = self._errors(batch)
         forward_loss = err.mean()
-        metrics = {"forward_loss": float(forward_loss), **metrics}
+        metrics = {"forward_loss": float(forward_loss.detach()), **metrics}
         if aux is None:
             return forward_loss, metrics
         return forward_loss + self.inverse_coef * aux, metrics

@@ -9,7 +9,7 @@ import pytest
 from minigrid.core.world_object import Goal
 
 from curiosity.envs import make_single_env, make_vector_env
-from curiosity.envs.noisy_tv import BALL_IDX, DONE_ACTION, InWorldTV, RemoteControlTV
+from curiosity.envs.noisy_tv import BALL_IDX, DONE_ACTION, InWorldTV
 
 SEEDS = (0, 1, 2)
 
@@ -44,8 +44,10 @@ def test_remote_changes_observation_only_when_its_action_is_taken(whole_view):
     assert not info["tv_action"] and not info["tv_in_view"]
     presses = 0
     for a in random_actions(150):
+        screen_on = (t_obs != p_obs).any()  # the observation the action is taken on shows the TV
         p_obs, *_, p_done_t, p_done_tr, _ = plain.step(a)
         t_obs, *_, t_done_t, t_done_tr, info = tv.step(a)
+        assert info["tv_in_prev_view"] == screen_on
         assert info["tv_action"] == info["tv_in_view"] == (a == DONE_ACTION)
         np.testing.assert_array_equal(t_obs[..., 3], p_obs[..., 3])  # direction is never scrambled
         if a != DONE_ACTION:
@@ -129,9 +131,12 @@ def test_in_world_tv_in_view_flag_matches_the_observation(full_obs):
     for seed in SEEDS:
         obs, info = env.reset(seed=seed)
         assert env.observation_space.contains(obs)
+        assert info["tv_in_view"] == (obs[..., 0] == BALL_IDX).any() and not info["tv_in_prev_view"]
         for a in random_actions(80, seed) % 3:  # move around; no remote needed (step mode)
+            was_in_view = info["tv_in_view"]
             obs, _, term, trunc, info = env.step(a)
             assert env.observation_space.contains(obs)
+            assert info["tv_in_prev_view"] == was_in_view
             tv = find_wrapper(env, InWorldTV)
             balls = obs[..., 0] == BALL_IDX
             assert info["tv_in_view"] == balls.any()
@@ -209,11 +214,13 @@ def test_vector_env_reports_the_ended_steps_flags_not_the_resets():
     envs = make_vector_env(env_cfg(num_envs=2, max_episode_steps=3, noisy_tv="remote"), seed=0)
     envs.reset()
     script = np.array([[0, 6], [6, 0], [6, 6], [1, 6]])  # both episodes end at step 3 (index 2)
+    prev_expected = np.array([[0, 0], [0, 1], [1, 0], [0, 0]], dtype=bool)  # none after the reset
     for t, actions in enumerate(script):
         _, _, term, trunc, info = envs.step(actions)
         assert info["tv_action"].dtype == bool
         np.testing.assert_array_equal(info["tv_action"], actions == DONE_ACTION)
         np.testing.assert_array_equal(info["tv_in_view"], actions == DONE_ACTION)
+        np.testing.assert_array_equal(info["tv_in_prev_view"], prev_expected[t])
         assert (term | trunc).all() == (t == 2)
     envs.close()
 

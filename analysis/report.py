@@ -1,0 +1,394 @@
+"""``python -m analysis.report RUNS_DIR [--out DIR] [--metric M ...]``: the study's report.
+
+Finds every run under RUNS_DIR, writes ``report.md``, ``figures/*.png`` and ``tables/*.csv``
+into ``--out`` (default ``RUNS_DIR/report``). Broken, partial and unfinished runs never stop
+it: they are skipped or cut at the common budget, and the report lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import figures, tables
+from analysis.checklist import build_checklist, provenance
+from analysis.runs import (
+    Labels,
+    Run,
+    Skipped,
+    find_sweeps,
+    flatten,
+    label_runs,
+    load_runs,
+    tidy_table,
+)
+from analysis.scores import FINAL_WINDOW, SMOOTH_ROWS, ScoreSpec, score_table, task_budgets
+from analysis.stats import CONFIDENCE, N_RESAMPLES
+
+DEFAULT_METRICS = ("charts/success", "charts/episode_return", "explore/distinct_states_total")
+OPTIONAL_METRICS = ("eval/success",)  # added when some run logged them
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_").lower()
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "-"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (float, np.floating)):
+        if np.isinf(v):
+            return "never"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    return str(v).replace("|", "\\|")
+
+
+def md_table(df: pd.DataFrame, columns: list[str] | None = None) -> str:
+    """A GitHub-markdown table of ``df`` (numbers to 3 significant digits)."""
+    if df is None or df.empty:
+        return "_(none)_\n"
+    cols = columns or list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in df.iterrows():
+        lines.append("| " + " | ".join(_fmt(row[c]) for c in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _ci(row, name: str) -> str:
+    v, lo, hi = row.get(name), row.get(f"{name}_low"), row.get(f"{name}_high")
+    return f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def inventory(runs: list[Run], labels: Labels, scores: pd.DataFrame, skipped: list[Skipped]) -> pd.DataFrame:
+    rows = []
+    by_run = scores.set_index("run")
+    for r in runs:
+        s = by_run.loc[r.name]
+        status = "finished" if r.finished else "unfinished"
+        if not s["reached_budget"]:
+            status += ", short of budget: not scored"
+        elif r.frames_reached > s["budget"]:
+            status += f", cut at the budget ({int(s['budget']):,} frames)"
+        rows.append({"run": r.name, "task": labels.task[r.name], "variant": labels.variant[r.name],
+                     "seed": r.seed, "frames": r.frames_reached, "budget": int(s["budget"]),
+                     "status": status, "wall_time_s": r.wall_time_s, "notes": "; ".join(r.notes) or "-"})
+    for sk in skipped:
+        rows.append({"run": sk.name, "task": "-", "variant": "-", "seed": None, "frames": None,
+                     "budget": None, "status": "skipped", "wall_time_s": None, "notes": sk.reason})
+    return pd.DataFrame(rows, columns=["run", "task", "variant", "seed", "frames", "budget", "status",
+                                       "wall_time_s", "notes"])
+
+
+def config_by_variant(runs: list[Run], labels: Labels) -> pd.DataFrame:
+    """The config keys that differ between runs: one row per key, one column per variant
+    (its value, or 'a \\| b' where it varies inside the variant)."""
+    keys = sorted(set(labels.method_keys) | set(labels.ablation_keys) | set(labels.task_keys))
+    cols: dict[str, dict[str, set]] = {}
+    for r in runs:
+        flat = flatten(r.config)
+        col = cols.setdefault(labels.variant[r.name], {k: set() for k in keys})
+        for k in keys:
+            col[k].add(str(flat.get(k)))
+    return pd.DataFrame([{"key": k, **{v: " | ".join(sorted(cols[v][k])) for v in sorted(cols)}} for k in keys])
+
+
+def config_common(runs: list[Run]) -> pd.DataFrame:
+    flats = [flatten(r.config) for r in runs]
+    keys = sorted(set().union(*flats))
+    return pd.DataFrame([{"key": k, "value": flats[0].get(k)} for k in keys
+                         if len({repr(f.get(k)) for f in flats}) == 1])
+
+
+class _NoFigures:
+    """Stands in for the figures module when figures are switched off (every figure: None)."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+class Report:
+    """Builds every table and figure, then writes report.md around them."""
+
+    def __init__(self, root: Path, out: Path, metrics: list[str], threshold: float, solve_threshold: float,
+                 aggregate: str, command: str, with_figures: bool = True):
+        self.root, self.out = Path(root), Path(out)
+        self.draw = figures if with_figures else _NoFigures()
+        self.fig_dir, self.tab_dir = self.out / "figures", self.out / "tables"
+        self.metrics, self.threshold, self.solve_threshold = metrics, threshold, solve_threshold
+        self.aggregate, self.command = aggregate, command
+        self.md: list[str] = []
+
+    def rel(self, path: Path) -> str:
+        return str(Path(path).relative_to(self.out))
+
+    def table_csv(self, df: pd.DataFrame, name: str) -> str:
+        self.tab_dir.mkdir(parents=True, exist_ok=True)
+        path = self.tab_dir / f"{name}.csv"
+        df.to_csv(path, index=False)
+        return self.rel(path)
+
+    def figure(self, path: Path | None, caption: str) -> None:
+        if path is None:
+            return
+        self.md.append(f"![{caption}]({self.rel(path)})\n\n_{caption}_\n")
+
+    def build(self) -> Path:
+        t0 = time.time()
+        self.out.mkdir(parents=True, exist_ok=True)
+        # outputs of an earlier report here would outlive runs that are gone: start clean
+        for stale in [*self.fig_dir.glob("*.png"), *self.tab_dir.glob("*.csv")]:
+            stale.unlink()
+        runs, skipped = load_runs(self.root)
+        runs = [r for r in runs if not _inside(r.path, self.out)]
+        self.md += [f"# Report: {self.root}\n",
+                    f"Generated by `{self.command}` on {time.strftime('%Y-%m-%d %H:%M:%S')}.\n"]
+        if not runs:
+            self.md.append("No usable run was found.\n")
+            self._runs_section([], None, pd.DataFrame(columns=["run", "reached_budget", "budget"]), skipped)
+            return self._write()
+        labels = label_runs(runs)
+        budgets = task_budgets(runs, labels)
+        present = {c for r in runs for c in r.metrics.columns}
+        metrics = [m for m in self.metrics if m in present]
+        metrics += [m for m in OPTIONAL_METRICS if m in present and m not in metrics]
+        if not metrics:
+            raise SystemExit(f"--metric {self.metrics}: none of these columns is in any metrics.csv")
+        primary = metrics[0]
+        finals = [ScoreSpec(m, "final") for m in metrics]
+        auc = ScoreSpec(primary, "auc")
+        reach = ScoreSpec(primary, "frames_to", self.threshold)
+        specs = [*finals, auc, reach]
+        scores = score_table(runs, labels, specs, budgets, self.solve_threshold)
+        colors = figures.variant_colors(labels.variant.values())
+
+        self._runs_section(runs, labels, scores, skipped)
+        self._setup_section(runs, labels, budgets)
+        self.table_csv(tidy_table(runs, labels), "tidy")
+        self.table_csv(scores, "scores")
+        self._results_section(runs, labels, budgets, scores, specs, finals[0], reach, colors, metrics)
+        self._definitions(primary)
+        self._checklist(runs, labels, budgets, scores, skipped)
+        self.md.append(f"\n_Report built in {time.time() - t0:.0f} s._\n")
+        return self._write()
+
+    # ------------------------------------------------------------------ sections
+    def _runs_section(self, runs, labels, scores, skipped) -> None:
+        inv = inventory(runs, labels, scores, skipped) if runs else inventory([], None, scores, skipped)
+        self.table_csv(inv, "runs")
+        n_unscored = int((~scores["reached_budget"]).sum()) if len(scores) else 0
+        n_unfinished = sum(not r.finished for r in runs)
+        self.md.append("## Runs\n")
+        self.md.append(f"{len(runs) + len(skipped)} run directories found under `{self.root}`: "
+                       f"{len(runs)} loaded ({n_unfinished} unfinished), {len(skipped)} skipped; "
+                       f"{len(runs) - n_unscored} reached their task's frame budget and are scored.\n")
+        problems = inv[(inv["status"] != "finished") | (inv["notes"] != "-")]
+        if len(problems):
+            self.md.append("Runs that were skipped, cut, not scored or repaired while loading:\n")
+            self.md.append(md_table(problems, ["run", "status", "frames", "budget", "notes"]))
+        self.md.append(f"Full inventory: `{self.rel(self.tab_dir / 'runs.csv')}`.\n")
+        self.n_skipped, self.n_unscored = len(skipped), n_unscored
+
+    def _setup_section(self, runs, labels: Labels, budgets) -> None:
+        self.md.append("## Setup\n")
+        groups = pd.DataFrame([{"task": labels.task[r.name], "variant": labels.variant[r.name], "seed": r.seed}
+                               for r in runs])
+        summary = groups.groupby(["task", "variant"])["seed"].agg(
+            seeds=lambda s: " ".join(str(v) for v in sorted(s)), n="count").reset_index()
+        summary["budget (frames)"] = summary["task"].map(budgets)
+        self.md.append(md_table(summary))
+        differing = config_by_variant(runs, labels)
+        self.md.append(f"Config keys that differ between variants (`{self.table_csv(differing, 'config_by_variant')}`); "
+                       f"keys shared by every run: `{self.table_csv(config_common(runs), 'config_common')}`.\n")
+        self.md.append(md_table(differing))
+
+    def _results_section(self, runs, labels, budgets, scores, specs, final, reach, colors, metrics) -> None:
+        self.md.append("## Results\n")
+        self.md.append("### Learning curves\n")
+        for m in metrics:
+            path = self.draw.learning_curves(runs, labels, m, budgets, colors,
+                                           self.fig_dir / f"curves_{_slug(m)}.png", self.aggregate)
+            self.figure(path, f"Learning curves of {m}: {self.aggregate} over seeds with 95% bootstrap CI band; "
+                              "thin lines are individual seeds.")
+
+        self.md.append("### Scores per method\n")
+        for spec in specs:
+            summ = tables.summary_table(scores, spec)
+            if summ.empty:
+                continue
+            name = self.table_csv(summ, f"summary_{spec.slug}")
+            self.md.append(f"#### {spec.label}\n")
+            shown = summ.copy()
+            for agg in ("mean", "median", "IQM"):
+                shown[f"{agg} [95% CI]"] = [_ci(r, agg) for _, r in summ.iterrows()]
+            cols = ["task", "variant", "n", "mean [95% CI]", "median [95% CI]", "IQM [95% CI]", "std", "worst",
+                    "cv", "frac_solved"]
+            self.md.append(md_table(shown, [c for c in cols if c in shown]))
+            self.md.append(f"(`{name}`)\n")
+            if spec == final:
+                est = tables.estimates_long(summ)
+                self.figure(self.draw.interval_plot(est, spec, colors, self.fig_dir / f"intervals_{spec.slug}.png"),
+                            f"Final performance: median, IQM and mean of {spec.label} with 95% stratified "
+                            "bootstrap CIs.")
+
+        self.md.append("### Probability of improvement\n")
+        matrix, pairs = tables.poi_tables(scores, final)
+        self.table_csv(matrix.reset_index(names="X"), f"poi_matrix_{final.slug}")
+        self.table_csv(pairs, f"poi_pairs_{final.slug}")
+        self.figure(self.draw.poi_matrix(matrix, final, self.fig_dir / f"poi_{final.slug}.png"),
+                    f"P(X > Y) on {final.label}: the chance a random run of X beats a random run of Y.")
+        self.md.append(md_table(pairs))
+
+        self.md.append("### Performance profiles\n")
+        prof, taus, xlabel = tables.profiles(scores, final)
+        self.figure(self.draw.performance_profiles(prof, taus, xlabel, colors, self.fig_dir / f"profile_{final.slug}.png"),
+                    "Performance profile: fraction of runs scoring above each threshold tau (higher curve = better), "
+                    "with 95% stratified bootstrap bands.")
+
+        self.md.append("### Seed brittleness\n")
+        britt = tables.brittleness_table(scores, final, reach)
+        self.table_csv(britt, "brittleness")
+        self.md.append(f"Spread over seeds of {final.label} and of {reach.label}. Failed seeds: final success "
+                       f"below {self.solve_threshold:g}; never reached: the threshold was not reached within "
+                       "the budget.\n")
+        self.md.append(md_table(britt))
+        self.figure(self.draw.strip_plot(scores[scores["reached_budget"]], final, colors,
+                                       self.fig_dir / f"seeds_{final.slug}.png"),
+                    f"Every seed's {final.label}; hollow markers are seeds that did not solve the task.")
+        self.figure(self.draw.strip_plot(scores[scores["reached_budget"]], reach, colors,
+                                       self.fig_dir / f"seeds_{reach.slug}.png"),
+                    f"Every seed's {reach.label} (seeds that never reached it are not drawn; see the table).")
+
+        self.md.append("### Exploration\n")
+        for path in self.draw.coverage_heatmaps(runs, labels, lambda t: self.fig_dir / f"coverage_{_slug(t)}.png") or []:
+            self.figure(path, "Coverage: share of all visits per grid cell over the whole of training, "
+                              "averaged over seeds (log colour scale; white cells were never visited).")
+        self.figure(self.draw.intrinsic_reward(runs, labels, budgets, colors, self.fig_dir / "intrinsic_reward.png"),
+                    "Intrinsic reward per step over training (raw and after normalization); methods without an "
+                    "intrinsic reward are left out.")
+        tv = self.draw.noisy_tv_panel(runs, labels, budgets, colors, self.fig_dir / "noisy_tv.png")
+        if tv is not None:
+            self.md.append("### Noisy TV\n")
+            self.figure(tv, "Noisy TV: how often agents use the TV remote, have the TV in view, and how much of "
+                            "their intrinsic reward comes from TV steps.")
+
+    def _definitions(self, primary: str) -> None:
+        self.md.append("## Definitions\n")
+        self.md.append("\n".join([
+            "- **Budget**: per task, the most common configured `total_frames` among its runs. Every score is "
+            "read at the budget: longer runs are cut there; runs that stopped short (unfinished or configured "
+            "shorter) are not scored, but their curves are drawn as far as they go.",
+            f"- **final M**: mean of metric M over the logged iterations in the last {FINAL_WINDOW:.0%} of the "
+            "budget's frames (for the cumulative `explore/distinct_states_total` and for held-out `eval/*` "
+            "columns: the last value at or before the budget). `charts/success` is the fraction of training "
+            "episodes ending in an iteration that reached the goal.",
+            "- **AUC M**: the time-average of M over training (trapezoid rule over frames up to the budget).",
+            f"- **frames to M >= t**: first frame at which the rolling mean of M over {SMOOTH_ROWS} logged "
+            f"iterations reaches t (t = {self.threshold:g} for {primary}); seeds that never reach it count as "
+            "the budget in means/CIs (a censored value: the truth is larger) and are listed as 'never reached'.",
+            f"- **solved**: final `charts/success` >= {self.solve_threshold:g}; 'frac_solved' is the fraction of "
+            "seeds that solved.",
+            "- **mean / median / IQM**: over seeds (IQM = mean of the middle 50%, 25% trimmed each side); "
+            "**std** with ddof = 1; **cv** = std / |mean|; **worst** = the worst seed.",
+            f"- **95% CI**: percentile bootstrap ({N_RESAMPLES} resamples, fixed seed) over seeds; for "
+            "aggregates over tasks, stratified: each task's runs are resampled on their own. Learning-curve "
+            f"bands are pointwise bootstrap CIs of the {self.aggregate}. With few seeds (e.g. 3) these intervals "
+            "are optimistic: a bootstrap cannot see variation it never sampled.",
+            "- **P(X > Y)**: probability that a random run of X scores better than a random run of Y on the "
+            "same task (ties count one half) = Mann-Whitney U / (n_X n_Y), averaged over tasks; 95% CI by "
+            "stratified bootstrap; the two-sided Mann-Whitney p-value is given for single-task comparisons.",
+            "- **Normalized scores** (aggregates over tasks, performance profiles): success rates as they are; "
+            "frames-to-threshold as a fraction of the budget; other metrics (score - random agent mean) / "
+            "(best run - random agent mean), with the worst run in place of the random agent on tasks without one.",
+            "- **Performance profile**: for each tau, the fraction of runs (averaged over tasks) whose normalized "
+            "score exceeds tau (Agarwal et al. 2021).",
+            f"- Confidence level {CONFIDENCE:.0%}. Statistics: scipy (`scipy.stats.bootstrap`, `trim_mean`, "
+            "`mannwhitneyu`).",
+        ]) + "\n")
+
+    def _checklist(self, runs, labels, budgets, scores, skipped) -> None:
+        ctx = {"budgets": budgets, "sweeps": find_sweeps(self.root), "n_skipped": self.n_skipped, "n_unscored": self.n_unscored,
+               "n_scored": int(scores["reached_budget"].sum()), "report_command": self.command}
+        items = build_checklist(runs, labels, ctx)
+        self.table_csv(pd.DataFrame([vars(i) for i in items]), "checklist")
+        self.md.append("## Reproducibility checklist (Pineau, ML Reproducibility Checklist v2.0)\n")
+        section = None
+        for item in items:
+            if item.section != section:
+                section = item.section
+                self.md.append(f"\n**{section}**\n")
+            box = "x" if item.status == "filled" else " "
+            self.md.append(f"- [{box}] {item.text} _({item.status})_ {item.answer}")
+        open_items = [i for i in items if i.status != "filled"]
+        self.md.append(f"\n**Open or partly open items ({len(open_items)})**, for the authors: "
+                       + "; ".join(i.text for i in open_items) + "\n")
+
+        prov = provenance(runs)
+        self.md.append("## Provenance and commands\n")
+        self.md.append("Git commits at run time: " + ", ".join(f"`{c[:12]}` ({n} runs)" for c, n in prov["commits"].items())
+                       + (f". **Dirty working tree** in {len(prov['dirty'])} run(s): {', '.join(prov['dirty'])}."
+                          if prov["dirty"] else ". No run had uncommitted changes.")
+                       + (f" No provenance recorded for: {', '.join(prov['unknown'])}." if prov["unknown"] else "")
+                       + "\n")
+        self.md.append(f"Reproduce this report's tables and figures:\n\n```\n{self.command}\n```\n")
+        launched = prov["launched_by"]
+        self.md.append(f"The runs were launched by ({len(launched)} distinct command lines):\n\n```\n"
+                       + "\n".join(launched[:20]) + ("\n..." if len(launched) > 20 else "") + "\n```\n")
+        commands = sorted(set(prov["commands"].values()))
+        self.md.append(f"Each run alone ({len(commands)} commands; per run: "
+                       f"`{self.rel(self.tab_dir / 'commands.csv')}`):\n\n```\n" + "\n".join(commands[:50])
+                       + ("\n..." if len(commands) > 50 else "") + "\n```\n")
+        self.table_csv(pd.DataFrame([{"run": k, "command": v} for k, v in sorted(prov["commands"].items())]),
+                       "commands")
+
+    def _write(self) -> Path:
+        path = self.out / "report.md"
+        path.write_text("\n".join(self.md))
+        return path
+
+
+def _inside(path: Path, parent: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(parent).resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(prog="python -m analysis.report", description=__doc__.splitlines()[0])
+    parser.add_argument("runs_dir", type=Path, help="folder holding run directories (searched recursively)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default RUNS_DIR/report)")
+    parser.add_argument("--metric", action="append", default=None,
+                        help="metrics.csv column to score (repeatable; the first drives the comparison figures; "
+                             f"default {' '.join(DEFAULT_METRICS)})")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="frames-to-threshold level of the first metric (default 0.5)")
+    parser.add_argument("--solve-threshold", type=float, default=0.5,
+                        help="a seed 'solves' a task when its final charts/success is at least this (default 0.5)")
+    parser.add_argument("--no-figures", action="store_true", help="tables and report.md only (fast)")
+    parser.add_argument("--aggregate", choices=["IQM", "mean", "median"], default="IQM",
+                        help="learning-curve aggregate over seeds (default IQM)")
+    args = parser.parse_args(argv)
+    if not args.runs_dir.is_dir():
+        parser.error(f"runs_dir={args.runs_dir}: not a directory")
+    out = args.out or args.runs_dir / "report"
+    command = " ".join(shlex.quote(a) for a in ["python", "-m", "analysis.report", *(argv if argv is not None else sys.argv[1:])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # empty slices of unfinished runs are expected
+        path = Report(args.runs_dir, out, args.metric or list(DEFAULT_METRICS), args.threshold,
+                      args.solve_threshold, args.aggregate, command, not args.no_figures).build()
+    print(f"report: {path}")
+    return path
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""method.predictor_full_obs: the predictor sees the whole grid, the policy its own view."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from omegaconf import OmegaConf
+
+from curiosity.envs import make_single_env
+from curiosity.envs.wrappers import AGENT_IDX
+from curiosity.trainer import Trainer
+
+
+def test_full_grid_info_matches_the_fully_observed_observation(tiny_cfg):
+    cfg = tiny_cfg("env.full_obs=true")
+    env = make_single_env(cfg.env, full_grid_info=True)
+    obs, info = env.reset(seed=3)
+    np.testing.assert_array_equal(info["full_grid"], obs)
+    for action in (2, 1, 2, 0, 3, 5):
+        obs, *_, info = env.step(action)
+        np.testing.assert_array_equal(info["full_grid"], obs)
+    env.close()
+
+
+def test_predictor_gets_true_full_grid_successors_while_policy_keeps_its_view(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("method=forward_conv", "method.predictor_full_obs=true", "method.obs_norm_init_steps=2",
+                   "total_frames=256", "env.max_episode_steps=10", "method.module.hidden_channels=8")
+    trainer = Trainer(cfg, tmp_path)
+    try:
+        trainer.collect_rollout({k: 0.0 for k in ("env", "inference", "storage")})
+        batch = trainer._transitions(torch.arange(8))
+    finally:
+        trainer.close()
+    s, view = trainer.storage, trainer.pred_view
+    assert tuple(s.obs.shape[2:]) == (7, 7, 4)  # the policy's egocentric view
+    assert tuple(view.obs.shape[2:]) == (5, 5, 4) == tuple(batch.obs.shape[1:])  # DoorKey-5x5, whole
+    assert trainer.intrinsic.obs_shape == (5, 5, 4)
+    # one agent per grid, and successors chain: next_obs[t] == obs[t+1] unless the episode ended
+    assert ((view.obs[..., 0] == AGENT_IDX).sum((-1, -2)) == 1).all()
+    assert ((view.next_obs[..., 0] == AGENT_IDX).sum((-1, -2)) == 1).all()
+    cont = s.dones[:-1] == 0
+    assert torch.equal(view.next_obs[:-1][cont], view.obs[1:][cont])
+    ended = s.dones[:-1] == 1
+    assert ended.any(), "max_episode_steps=10 must end episodes inside the rollout"
+    # at an episode end the successor is the final grid, not the next episode's first one
+    different = (view.next_obs[:-1][ended] != view.obs[1:][ended]).flatten(1).any(1)
+    assert different.all()
+    assert batch.obs_input.shape == (8, 24, 5, 5)
+
+
+def test_full_grid_flag_leaves_the_policy_rollout_unchanged(tiny_cfg, tmp_path):
+    """Adding the full grid to info must not change what the policy sees or does."""
+    rollouts = []
+    for full in (False, True):
+        cfg = tiny_cfg("method=forward_conv", f"method.predictor_full_obs={full}", "total_frames=256",
+                       "method.module.hidden_channels=8")
+        trainer = Trainer(cfg, tmp_path / str(full))
+        try:
+            trainer.collect_rollout({k: 0.0 for k in ("env", "inference", "storage")})
+        finally:
+            trainer.close()
+        rollouts.append((trainer.storage.obs.clone(), trainer.storage.actions.clone()))
+    assert torch.equal(rollouts[0][0], rollouts[1][0]) and torch.equal(rollouts[0][1], rollouts[1][1])
+    assert OmegaConf.select(cfg, "method.predictor_full_obs") is True
