@@ -289,7 +289,8 @@ class Report:
             f"- **final M**: mean of metric M over the logged iterations in the last {FINAL_WINDOW:.0%} of the "
             "budget's frames (for the cumulative `explore/distinct_states_total` and for held-out `eval/*` "
             "columns: the last value at or before the budget). `charts/success` is the fraction of training "
-            "episodes ending in an iteration that reached the goal.",
+            "episodes ending in an iteration that reached the goal; in the first iterations it over-weights "
+            "successes (a failure only ends at the time limit), so early points of its curves read high.",
             "- **AUC M**: the time-average of M over training (trapezoid rule over frames up to the budget).",
             f"- **frames to M >= t**: first frame at which the rolling mean of M over {SMOOTH_ROWS} logged "
             f"iterations reaches t (t = {self.threshold:g} for {primary}); seeds that never reach it count as "

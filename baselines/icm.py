@@ -11,10 +11,10 @@ what it does not; a *forward* model predicts phi(s_{t+1}) from (phi(s_t), a_t).
   features; reward = eta * L_F per transition.
 
 MiniGrid fit: the paper's four stride-2 3x3 convs (32 channels, ELU) on 42x42 frames become
-three on the one-hot grid planes, the encoder RIDE (Raileanu & Rocktaschel 2020) used for
-its MiniGrid ICM baseline: a 7x7 view becomes 32 features (a 25x25 full view, 512), the
-paper's 288 on Atari-sized frames. Forward and inverse heads keep the paper's single
-256-unit hidden layer.
+three on the one-hot grid planes, as in the encoder RIDE (Raileanu & Rocktaschel 2020) used
+for its MiniGrid ICM baseline (channels 32, 32, 128; orthogonal init): a 7x7 view becomes
+128 features (a 25x25 full view, 4x4x128), where the paper had 288 on 42x42 frames. Forward
+and inverse heads keep the paper's single 256-unit hidden layer.
 """
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ class ICM(IntrinsicModule):
     """Inverse-dynamics features, forward model in feature space; reward = eta * forward error."""
 
     def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
-                 eta: float = 0.01, beta: float = 0.2, channels: int = 32, num_convs: int = 3,
-                 hidden: int = 256):
+                 eta: float = 0.01, beta: float = 0.2, channels: int = 32, feature_channels: int = 128,
+                 num_convs: int = 3, hidden: int = 256):
         """
         Args:
             eta: reward scale, eta * L_F (0.01 in the paper's code; cancels when the trainer's
                 reward normalization is on, sets the reward's size when it is off).
             beta: weight of the forward loss; the inverse loss gets 1 - beta.
-            channels: channels of every encoder conv.
+            channels: channels of the encoder convs before the last.
+            feature_channels: channels of the last encoder conv (features per remaining cell).
             num_convs: number of stride-2 3x3 encoder convs.
             hidden: width of the forward and inverse models' hidden layer.
         """
@@ -48,7 +49,8 @@ class ICM(IntrinsicModule):
             raise ValueError(f"method.module.eta={eta}: must be > 0")
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f"method.module.beta={beta}: must be in [0, 1]")
-        for key, value in (("channels", channels), ("num_convs", num_convs), ("hidden", hidden)):
+        for key, value in (("channels", channels), ("feature_channels", feature_channels),
+                           ("num_convs", num_convs), ("hidden", hidden)):
             if value < 1:
                 raise ValueError(f"method.module.{key}={value}: must be >= 1")
         self.eta = eta
@@ -57,9 +59,13 @@ class ICM(IntrinsicModule):
 
         layers: list[nn.Module] = []
         in_planes = OBS_PLANES
-        for _ in range(num_convs):
-            layers += [nn.Conv2d(in_planes, channels, 3, stride=2, padding=1), nn.ELU()]
-            in_planes = channels
+        for i in range(num_convs):
+            out_planes = feature_channels if i == num_convs - 1 else channels
+            conv = nn.Conv2d(in_planes, out_planes, 3, stride=2, padding=1)
+            nn.init.orthogonal_(conv.weight, nn.init.calculate_gain("relu"))
+            nn.init.zeros_(conv.bias)
+            layers += [conv, nn.ELU()]
+            in_planes = out_planes
         self.encoder = nn.Sequential(*layers, nn.Flatten())
         with torch.no_grad():
             self.feature_dim = self.encoder(torch.zeros(1, OBS_PLANES, h, w)).shape[1]

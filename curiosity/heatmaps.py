@@ -25,8 +25,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from curiosity.config import ConfigError  # noqa: E402
 from curiosity.envs import make_single_env  # noqa: E402
-from curiosity.render import used_bounds  # noqa: E402
+from curiosity.render import ACTION_NAMES, used_bounds  # noqa: E402
 from curiosity.run_state import RunState  # noqa: E402
 
 NUM_DIRECTIONS = 4
@@ -122,16 +123,26 @@ def latest_visitation(run_dir: Path) -> tuple[np.ndarray, int]:
 
 # ---------------------------------------------------------------------- drawing
 def _draw(values_xy: np.ndarray, out: Path, title: str, label: str, background=None, cmap="magma",
-          bounds=None) -> Path:
+          bounds=None, per_action: dict | None = None) -> Path:
     """Draw a (W, H) map zoomed to ``bounds`` (x0, y0, x1, y1 inclusive), with the RGB
-    layout ``background`` beside it when given; blank (grey) cells have no value."""
+    layout ``background`` beside it when given (blank grey cells have no value), and a bar
+    chart of ``per_action`` {action name: mean value} after it when given."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     w, h = values_xy.shape
     extent = (0, w, h, 0)  # cell (x, y) spans [x, x+1] x [y, y+1], y down as in MiniGrid
-    panels = 2 if background is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels + 1.0, 4.6), squeeze=False)
-    axes = axes[0]
+    x0, y0, x1, y1 = bounds if bounds is not None else (0, 0, w - 1, h - 1)
+    map_width = float(np.clip(3.6 * (x1 - x0 + 1) / (y1 - y0 + 1), 2.2, 6.0))  # follow the map's aspect
+    widths = [map_width] * (1 + (background is not None)) + ([4.0] if per_action is not None else [])
+    fig, axes = plt.subplots(1, len(widths), figsize=(sum(widths) + 1.6, 4.6), squeeze=False,
+                             gridspec_kw={"width_ratios": widths})
+    axes = list(axes[0])
+    if per_action is not None:
+        bars = axes.pop()
+        bars.barh(list(per_action), list(per_action.values()), color="#7a3b8f")
+        bars.invert_yaxis()
+        bars.set_xlabel(f"mean {label}")
+        bars.set_title("by action (mean over cells and directions)", fontsize=8)
     if background is not None:
         axes[0].imshow(background, extent=extent)
         axes[0].set_title("layout", fontsize=8)
@@ -140,10 +151,8 @@ def _draw(values_xy: np.ndarray, out: Path, title: str, label: str, background=N
     im = ax.imshow(np.ma.masked_invalid(values_xy.T), extent=extent, cmap=colormap, interpolation="nearest")
     fig.colorbar(im, ax=ax, label=label, fraction=0.046, pad=0.04)
     for a in axes:
-        if bounds is not None:
-            x0, y0, x1, y1 = bounds
-            a.set_xlim(x0, x1 + 1)
-            a.set_ylim(y1 + 1, y0)
+        a.set_xlim(x0, x1 + 1)
+        a.set_ylim(y1 + 1, y0)
         a.set_xlabel("x")
         a.set_ylabel("y")
     fig.suptitle(title, fontsize=8)
@@ -164,7 +173,9 @@ def write_intrinsic_heatmap(state: RunState, out: Path, seed: int) -> Path:
     when = "untrained" if state.frames is None else f"{state.frames} frames"
     title = (f"{state.cfg.env.id}  method={state.cfg.method.name}  ({when}), layout seed {seed}\n"
              f"raw intrinsic reward per cell: mean over 4 directions x {state.num_actions} actions")
-    return _draw(per_cell, out, title, "raw intrinsic reward", background, bounds=bounds)
+    by_action = {ACTION_NAMES[a] if a < len(ACTION_NAMES) else str(a): float(np.nanmean(full[..., a]))
+                 for a in range(full.shape[-1])}
+    return _draw(per_cell, out, title, "raw intrinsic reward", background, bounds=bounds, per_action=by_action)
 
 
 def write_visitation_heatmap(run_dir: Path, out: Path, env_id: str = "") -> Path:
@@ -185,7 +196,10 @@ def main(argv=None) -> None:
     p.add_argument("--out-dir", type=Path, default=None, help="default RUN_DIR/heatmaps")
     p.add_argument("--device", default="cpu")
     args = p.parse_args(argv)
-    state = RunState.load(args.run_dir, args.checkpoint, args.device)
+    try:
+        state = RunState.load(args.run_dir, args.checkpoint, args.device)
+    except (FileNotFoundError, ConfigError) as err:
+        p.exit(2, f"error: {err}\n")
     out_dir = args.out_dir or args.run_dir / "heatmaps"
     seed = int(state.cfg.seed) if args.seed is None else args.seed
     tag = "untrained" if state.frames is None else f"frames{state.frames:010d}"

@@ -30,6 +30,7 @@ import torch
 from minigrid.core.actions import Actions
 from PIL import Image, ImageDraw, ImageFont
 
+from curiosity.config import ConfigError
 from curiosity.envs import make_single_env
 from curiosity.run_state import RunState
 
@@ -299,7 +300,10 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     if args.episodes < 1:
         p.error(f"--episodes {args.episodes}: must be >= 1")
-    state = RunState.load(args.run_dir, args.checkpoint, args.device)
+    try:
+        state = RunState.load(args.run_dir, args.checkpoint, args.device)
+    except (FileNotFoundError, ConfigError) as err:
+        p.exit(2, f"error: {err}\n")
     tag = "untrained" if state.frames is None else f"frames{state.frames:010d}"
     out = args.out or args.run_dir / "renders" / f"render_{tag}.gif"
     seed = int(state.cfg.seed) if args.seed is None else args.seed

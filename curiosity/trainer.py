@@ -112,8 +112,10 @@ class Trainer:
         self.explore = ExplorationTracker(self.num_envs, spec.grid_width, spec.grid_height)
         self.nan_guard = NanGuard(self)  # stops the run at the first NaN/inf, dumps to nan_dump/
         # this rollout's noisy-TV flags (tv_action, tv_in_view, tv_in_prev_view) for the tv/* metrics
-        self.tv_flags = (torch.zeros((len(TV_KEYS), a.num_steps, self.num_envs), dtype=torch.bool, device=self.device)
-                         if cfg.env.noisy_tv != "none" else None)
+        self.tv_flags = None
+        if cfg.env.noisy_tv != "none":
+            self.tv_flags = torch.zeros((len(TV_KEYS), a.num_steps, self.num_envs), dtype=torch.bool,
+                                        device=self.device)
 
         self.iteration = 0
         self.elapsed = 0.0  # wall seconds of training, carried across resumes

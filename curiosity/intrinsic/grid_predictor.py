@@ -58,7 +58,16 @@ class GridForwardModel(IntrinsicModule):
     """Forward model on spatial feature maps; subclasses build the body.
 
     The body maps ``(B, in_channels, H, W)`` to ``(B, out_channels, H, W)`` and takes one
-    optional FiLM (gamma, beta) per site (``body.num_film_sites``).
+    optional FiLM (gamma, beta) per site (``body.num_film_sites``). Options:
+
+    - ``target``: delta (predict the change; skip from the current state) | next.
+    - ``loss``: ce (per-cell cross-entropy) | mse; raw features only (others use MSE).
+    - ``features``: raw | random (frozen conv features) | inverse (inverse-dynamics features).
+    - ``action_cond``: broadcast (action planes on the input) | film (per-layer modulation).
+    - ``hidden_channels``: width of the body.
+    - ``feature_dim``: channels of the random / inverse feature maps.
+    - ``inverse_coef``: weight of the inverse-dynamics loss (features=inverse).
+    - ``residual_logit``: initial logit bonus of "cell unchanged" (delta + ce); learned.
     """
 
     def __init__(
@@ -69,7 +78,7 @@ class GridForwardModel(IntrinsicModule):
         loss: str = "ce",
         features: str = "raw",
         action_cond: str = "broadcast",
-        hidden_channels: int = 64,
+        hidden_channels: int = 32,
         feature_dim: int = 32,
         inverse_coef: float = 1.0,
         residual_logit: float = 4.0,

@@ -7,7 +7,7 @@ import torch
 
 from baselines.icm import ICM
 
-SMALL = {"channels": 16, "hidden": 64}
+SMALL = {"channels": 16, "feature_channels": 32, "hidden": 64}
 
 
 def test_inverse_head_learns_the_action_on_a_toy_set(spaces, toy):
@@ -32,7 +32,7 @@ def test_reward_shrinks_on_trained_transitions_and_stays_high_on_novel_ones(spac
     before = icm.reward(familiar).mean()
     fit_module(icm, familiar, steps=200)
     trained, unseen = icm.reward(familiar).mean(), icm.reward(novel).mean()
-    assert trained < 0.25 * before
+    assert trained < 0.1 * before
     assert unseen > 4 * trained
 
 

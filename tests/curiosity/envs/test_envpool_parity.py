@@ -107,8 +107,8 @@ def test_success_reward_matches_minigrid_formula(compose):
 def test_time_limit_truncates_then_marks_the_autoreset_row_invalid(compose):
     cfg = _env_cfg(compose, "env.backend=envpool", "env.max_episode_steps=6")
     pool = make_vector_env(cfg, seed=1)
-    first, _ = pool.reset()
-    for t in range(6):
+    pool.reset()
+    for _ in range(6):
         obs, reward, term, trunc, info = pool.step(np.full(2, LEFT))  # turning never ends an episode
         assert info["valid"].all()
     assert trunc.all() and not term.any()

@@ -231,3 +231,20 @@ def test_vector_env_without_tv_reports_no_flags():
     _, _, _, _, info = envs.step(np.array([6, 6]))
     assert "tv_action" not in info and "tv_in_view" not in info
     envs.close()
+
+
+@pytest.mark.parametrize("tv", ["remote", "in_world"])
+def test_tv_state_survives_a_checkpoint_round_trip(tv):
+    """Sync envs are pickled into checkpoints: a restored TV must continue the same channels."""
+    import pickle
+
+    env = make_single_env(env_cfg(noisy_tv=tv))
+    env.reset(seed=2)
+    for a in (6, 0, 6):
+        env.step(a)
+    twin = pickle.loads(pickle.dumps(env))
+    for a in (6, 1, 6, 6, 2, 6):
+        obs, *_, info = env.step(a)
+        t_obs, *_, t_info = twin.step(a)
+        np.testing.assert_array_equal(obs, t_obs)
+        assert info == t_info
