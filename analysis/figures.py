@@ -132,7 +132,7 @@ def learning_curves(runs, labels: Labels, metric: str, budgets: dict, colors: di
     """Aggregate over seeds with a 95% bootstrap band, thin per-seed lines, one panel per task."""
     groups = _groups(runs, labels)
     aggregate = stats.AGGREGATES[aggregate_name]
-    fig, axes = _grid(len(groups))
+    fig, axes = _grid(len(groups), *((7.0, 4.5) if len(groups) == 1 else (5.0, 3.6)))
     drawn = False
     for ax, (task, variants) in zip(axes, groups.items()):
         for variant, group in variants.items():
@@ -142,10 +142,11 @@ def learning_curves(runs, labels: Labels, metric: str, budgets: dict, colors: di
         ax.set_ylabel(metric_label(metric))
         ax.grid(alpha=0.3)
         if ax.has_data():
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
     fig.suptitle(f"{metric_label(metric)}: {aggregate_name} over seeds (line), 95% bootstrap CI (band),\n"
                  f"seeds (thin), runs short of the budget (dashed); rolling mean of {SMOOTH_ROWS} iterations",
-                 fontsize=10, y=1.02)
+                 fontsize=10, y=1.06)
     if not drawn:
         plt.close(fig)
         return None
@@ -199,12 +200,12 @@ def performance_profiles(profiles: dict, taus: np.ndarray, xlabel: str, colors: 
     fig, ax = plt.subplots(figsize=(6, 4))
     for variant, (point, low, high) in sorted(profiles.items()):
         ax.plot(taus, point, color=colors[variant], lw=2, label=variant)
-        ax.fill_between(taus, low, high, color=colors[variant], alpha=0.2, lw=0)
+        ax.fill_between(taus, low, high, color=colors[variant], alpha=0.12, lw=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(r"fraction of runs with score > $\tau$")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title("performance profile (run-score distribution), 95% CI", fontsize=10)
     return _save(fig, path)
 

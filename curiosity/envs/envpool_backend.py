@@ -18,7 +18,9 @@ silently): a task id envpool does not register (e.g. the extra MultiRoom variant
 ``full_obs``, the full grid a full-grid predictor needs, envpool not importable, and any
 env option this backend does not know how to reproduce (an ``EnvConfig`` field it does not
 handle, set away from its default: e.g. a noisy TV or ``train_levels``). Sticky actions are
-layered on here with their own RNG, as the Python wrapper does.
+layered on here with their own RNG, as the Python wrapper does. ``env.vectorization`` does
+not apply (envpool steps in its own C++ threads: ``env.envpool_threads``), and checkpoints
+cannot hold envpool's env state, so a resumed run restarts its episodes.
 """
 
 from __future__ import annotations

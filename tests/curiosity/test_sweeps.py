@@ -10,7 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
 
+from curiosity.config import register_configs
 from curiosity.logging import ablation_tags
 from curiosity.train import finished_summary
 from curiosity.trainer import Trainer
@@ -75,6 +80,21 @@ def test_unfinished_or_corrupt_summary_is_not_skipped(tiny_cfg, tmp_path):
 
 def test_ablation_tags_are_empty_outside_hydra():
     assert ablation_tags() == []
+
+
+def test_ablation_tags_name_swept_values_but_not_seeds_or_bookkeeping():
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = hydra_compose(config_name="config", return_hydra_config=True, overrides=[
+            "+experiment=ablate_int_coef", "method.int_coef=0.3", "env.sticky_action_prob=0.1",
+            "seed=4", "sweep_id=x", "logger.wandb_mode=disabled"])
+    GlobalHydra.instance().clear()
+    HydraConfig.instance().set_config(cfg)
+    try:
+        assert ablation_tags() == ["method.int_coef=0.3", "env.sticky_action_prob=0.1"]
+    finally:
+        HydraConfig.instance().cfg = None
 
 
 # ---------------------------------------------------------------- launchers (subprocesses)

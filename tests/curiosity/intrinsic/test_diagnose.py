@@ -15,14 +15,20 @@ TINY = ["env.num_envs=2", "method.module.hidden_channels=8"]
 
 def test_null_action_data_is_a_no_op_and_delta_learns_it_for_free():
     cfg = compose_method("forward_conv", TINY)
+    assert cfg.method.predictor_full_obs  # the default: the predictor's data is the whole grid
     collected = collect(cfg, "null", 16, policy=None, seed=0)
     data = collected["data"]
     assert (data["action"] == NULL_ACTION).all()
+    assert data["obs"].shape == (16, 5, 5, 4)
     assert torch.equal(data["obs"], data["next_obs"])  # `done` changes nothing in DoorKey
+    moved = collect(cfg, "random", 64, policy=None, seed=0)["data"]
+    assert not torch.equal(moved["obs"], moved["next_obs"])
 
 
 def test_run_writes_csv_png_and_summary_per_method_and_source(tmp_path):
-    summary = run(["forward_conv"], ["null", "random"], TINY, tmp_path, checkpoint=None,
+    # in the policy's egocentric view every move changes the grid (a full grid mostly does not)
+    policy_view = [*TINY, "method.predictor_full_obs=false"]
+    summary = run(["forward_conv"], ["null", "random"], policy_view, tmp_path, checkpoint=None,
                   transitions=32, updates=6, batch_size=16, eval_every=3, seed=0)
     assert (tmp_path / "forward_conv.png").stat().st_size > 0
     for source in ("null", "random"):
