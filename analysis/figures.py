@@ -15,7 +15,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 
 from analysis import stats  # noqa: E402
 from analysis.runs import Labels, Run  # noqa: E402
-from analysis.scores import SMOOTH_ROWS, ScoreSpec, curve  # noqa: E402
+from analysis.scores import CUMULATIVE, SMOOTH_ROWS, ScoreSpec, curve  # noqa: E402
 
 DPI = 120
 CURVE_POINTS = 100  # learning curves are resampled onto this many frames per task
@@ -76,6 +76,8 @@ def seed_curves(runs: list[Run], metric: str, budget: int, smooth: int = SMOOTH_
     """(frames grid, (seeds, points) array, seeds): each run's rolling-mean curve interpolated on a
     common grid up to ``budget``; NaN past the point a run reached (unfinished runs)."""
     grid = np.linspace(0, budget, CURVE_POINTS + 1)[1:]
+    if metric in CUMULATIVE:
+        smooth = 1  # a running count needs no smoothing
     rows, seeds = [], []
     for r in runs:
         c = curve(r, metric, budget)

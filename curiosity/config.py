@@ -6,8 +6,9 @@ Hydra/OmegaConf refuse unknown keys and wrong types against these dataclasses;
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_type_hints
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -136,11 +137,24 @@ def _check_module_target(module) -> None:
         raise ConfigError(f"method.module._target_={target}: no such class (unknown architecture)") from None
 
 
+def _refuse_unknown_keys(node, schema: type, prefix: str = "") -> None:
+    """Keys forced in with Hydra's ``+key=value`` bypass struct mode; refuse them here."""
+    hints = get_type_hints(schema)
+    names = {f.name for f in dataclasses.fields(schema)}
+    for key in node.keys():
+        if key not in names:
+            raise ConfigError(f"{prefix}{key}: unknown key (known: {', '.join(sorted(names))})")
+        hint = hints.get(key)
+        if dataclasses.is_dataclass(hint) and node[key] is not None:
+            _refuse_unknown_keys(node[key], hint, f"{prefix}{key}.")
+
+
 def validate(cfg: DictConfig) -> None:
     """Refuse out-of-range values with one line naming the key (types are Hydra's job)."""
     from curiosity.envs.noisy_tv import task_id as noisy_tv_task_id
     from curiosity.envs.vector import resolve_env_id
 
+    _refuse_unknown_keys(cfg, TrainConfig)
     e, a, m = cfg.env, cfg.agent, cfg.method
     _check(e.num_envs >= 1, "env.num_envs", e.num_envs, "must be >= 1")
     _check(e.vectorization in ("sync", "async"), "env.vectorization", e.vectorization, "must be sync or async")
