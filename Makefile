@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH_PIN := torch==2.13.0
 
-.PHONY: setup demo test test-all lint bench clean noisy-tv
+.PHONY: setup demo test test-all lint bench clean noisy-tv learning-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test-all: setup
 
 lint: setup
 	$(PY) -m ruff check curiosity baselines analysis tests
+
+# issue-2 learning check: extrinsic-only PPO, DoorKey-5x5, 5 seeds x 300k frames, then its report
+CHECK_SWEEP := $(shell date +%Y-%m-%d_%H-%M-%S)
+learning-check: setup
+	OMP_NUM_THREADS=1 $(PY) -m curiosity.train -m +experiment=learning_check hydra/launcher=joblib hydra.launcher.n_jobs=2 sweep_id=$(CHECK_SWEEP)
+	$(PY) -m analysis.report runs/learning_check/$(CHECK_SWEEP) --threshold 0.9 --solve-threshold 0.9
 
 # noisy-TV experiment: 8 methods x TV {off, remote, in-world} x 5 seeds (conf/experiment/noisy_tv.yaml)
 noisy-tv: setup

@@ -98,7 +98,7 @@ def build_checklist(runs: list[Run], labels: Labels, ctx: dict) -> list[Item]:
         if ckpts else "No checkpoints in the run directories.")
     add(sec, "README file includes table of results accompanied by precise command to run to produce those results.",
         PARTIAL, f"This report's tables come with the command that made them: `{ctx['report_command']}`; "
-        "each run's training command is in 'Commands' below. The README table is for the authors.")
+        "each run's training command is under 'Provenance and commands' below. The README table is for the authors.")
 
     sec = "Experimental results"
     flat_all = _common_config(runs)

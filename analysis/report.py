@@ -293,7 +293,7 @@ class Report:
             "successes (a failure only ends at the time limit), so early points of its curves read high.",
             "- **AUC M**: the time-average of M over training (trapezoid rule over frames up to the budget).",
             f"- **frames to M >= t**: first frame at which the rolling mean of M over {SMOOTH_ROWS} logged "
-            f"iterations reaches t (t = {self.threshold:g} for {primary}); seeds that never reach it count as "
+            f"iterations (a full window) reaches t (t = {self.threshold:g} for {primary}); seeds that never reach it count as "
             "the budget in means/CIs (a censored value: the truth is larger) and are listed as 'never reached'.",
             f"- **solved**: final `charts/success` >= {self.solve_threshold:g}; 'frac_solved' is the fraction of "
             "seeds that solved.",
@@ -335,7 +335,8 @@ class Report:
         prov = provenance(runs)
         self.md.append("## Provenance and commands\n")
         self.md.append("Git commits at run time: " + ", ".join(f"`{c[:12]}` ({n} runs)" for c, n in prov["commits"].items())
-                       + (f". **Dirty working tree** in {len(prov['dirty'])} run(s): {', '.join(prov['dirty'])}."
+                       + (f". **Dirty working tree** in {len(prov['dirty'])} run(s): {', '.join(prov['dirty'][:10])}"
+                          + (", ..." if len(prov["dirty"]) > 10 else "") + " (their code is not exactly the commit)."
                           if prov["dirty"] else ". No run had uncommitted changes.")
                        + (f" No provenance recorded for: {', '.join(prov['unknown'])}." if prov["unknown"] else "")
                        + "\n")

@@ -84,13 +84,15 @@ def auc_score(run: Run, metric: str, budget: int) -> float:
 
 def frames_to_threshold(run: Run, metric: str, threshold: float, budget: int,
                         smooth: int = SMOOTH_ROWS) -> float:
-    """First frame at which the rolling mean of ``metric`` reaches ``threshold``; inf if never.
+    """First frame at which the rolling mean of ``metric`` over ``smooth`` rows reaches ``threshold``; inf if never.
 
     NaN when the run stopped before the budget without reaching it (it might still have).
     """
     c = curve(run, metric, budget)
     if not c.empty:
-        smoothed = c["value"].rolling(smooth, min_periods=1).mean()
+        # a full window only: the first iterations' success is biased high (only successes end
+        # episodes before the time limit), and a single early row must not count as reaching it
+        smoothed = c["value"].rolling(smooth, min_periods=min(smooth, len(c))).mean()
         hit = np.flatnonzero(smoothed.to_numpy() >= threshold)
         if len(hit):
             return float(c["frames"].iloc[hit[0]])

@@ -133,3 +133,10 @@ def test_hydra_records_give_rerun_commands_and_sweep_params(tmp_path, write_run)
     assert find_sweeps(tmp_path / "sweep") == [{"path": ".", "params": {"method": "none,rnd", "seed": "1,2"},
                                                  "overrides": ["+experiment=demo"], "launcher": "JoblibLauncher",
                                                  "n_jobs": 2}]
+
+
+def test_one_early_success_spike_does_not_count_as_reaching_the_threshold(tmp_path, write_run):
+    # iteration 1 often reports success 1.0 (only successful episodes end before the time limit)
+    write_run(tmp_path, "a", success=np.r_[1.0, np.zeros(19)])
+    (run,), _ = load_runs(tmp_path)
+    assert frames_to_threshold(run, "charts/success", 0.5, 20 * write_run.batch) == float("inf")
