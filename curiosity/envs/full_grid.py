@@ -2,9 +2,13 @@
 
 Predictor observability (``method.predictor_full_obs``): the policy keeps its egocentric
 view while the forward model predicts the fully observed grid, the same compact
-``(W, H, 4)`` layout ``CompactGridObs(full_obs=True)`` produces (agent written in with its
-state reset to 0, direction in channel 3). Only added when asked for: encoding the grid
-is a Python loop over all cells.
+``(W, H, 4)`` layout ``CompactGridObs(full_obs=True)`` produces (agent written in,
+direction in channel 3), except that the agent cell also shows what the agent carries
+(colour channel = the carried object's colour, state channel = 1 key, 2 ball or box, 0
+nothing). MiniGrid's fully observed grid hides the carried object (the egocentric view
+shows it in the agent's cell), which makes "drop" unpredictable from the grid: a forward
+model's error there never falls, and a curious agent learned to pick up and drop the key
+forever. Only added when asked for: encoding the grid is a Python loop over all cells.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 from curiosity.envs.wrappers import NUM_COLORS, NUM_DIRECTIONS, NUM_OBJECTS, NUM_STATES
 
 
+CARRY_STATE = {"key": 1, "ball": 2, "box": 2}  # agent cell's state channel: what it carries
+
+
 def compact_full_grid(env: gym.Env) -> np.ndarray:
     """uint8 ``(W, H, 4)``: (object, colour, state, direction) of every cell, agent included."""
     base = env.unwrapped
@@ -23,6 +30,9 @@ def compact_full_grid(env: gym.Env) -> np.ndarray:
     grid[..., :3] = base.grid.encode()
     x, y = base.agent_pos
     grid[x, y, :3] = (OBJECT_TO_IDX["agent"], COLOR_TO_IDX["red"], 0)
+    if base.carrying is not None:
+        grid[x, y, 1] = COLOR_TO_IDX[base.carrying.color]
+        grid[x, y, 2] = CARRY_STATE.get(base.carrying.type, 2)
     grid[..., 3] = base.agent_dir
     return grid
 

@@ -7,7 +7,8 @@ import torch
 from omegaconf import OmegaConf
 
 from curiosity.envs import make_single_env
-from curiosity.envs.wrappers import AGENT_IDX
+from curiosity.envs.full_grid import CARRY_STATE, compact_full_grid
+from curiosity.envs.wrappers import AGENT_IDX, COLOR_TO_IDX
 from curiosity.trainer import Trainer
 
 
@@ -19,6 +20,21 @@ def test_full_grid_info_matches_the_fully_observed_observation(tiny_cfg):
     for action in (2, 1, 2, 0, 3, 5):
         obs, *_, info = env.step(action)
         np.testing.assert_array_equal(info["full_grid"], obs)
+    env.close()
+
+
+def test_full_grid_shows_what_the_agent_carries(tiny_cfg):
+    """Without it, "drop" is unpredictable from the grid and pick-up/drop loops pay forever."""
+    env = make_single_env(tiny_cfg().env, full_grid_info=True)
+    env.reset(seed=0)
+    base = env.unwrapped
+    key = next(o for o in base.grid.grid if o is not None and o.type == "key")
+    _, info = env.reset(seed=0)
+    x, y = base.agent_pos
+    assert tuple(info["full_grid"][x, y, :3]) == (AGENT_IDX, COLOR_TO_IDX["red"], 0)
+    base.carrying = key  # as after a pickup
+    carried = compact_full_grid(env)
+    assert tuple(carried[x, y, :3]) == (AGENT_IDX, COLOR_TO_IDX[key.color], CARRY_STATE["key"])
     env.close()
 
 
