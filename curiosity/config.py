@@ -142,6 +142,8 @@ def _refuse_unknown_keys(node, schema: type, prefix: str = "") -> None:
     hints = get_type_hints(schema)
     names = {f.name for f in dataclasses.fields(schema)}
     for key in node.keys():
+        if key == "hydra" and not prefix:  # present when composed with return_hydra_config
+            continue
         if key not in names:
             raise ConfigError(f"{prefix}{key}: unknown key (known: {', '.join(sorted(names))})")
         hint = hints.get(key)
