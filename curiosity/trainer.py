@@ -21,14 +21,26 @@ from torch import nn
 from torch.distributions import Categorical
 
 from baselines.random_action import RandomActionPolicy
-from curiosity.agent import ActorCritic, RolloutStorage, compute_gae, explained_variance, grad_norm, ppo_update
+from curiosity.agent import (
+    ActorCritic,
+    RolloutStorage,
+    compute_gae,
+    explained_variance,
+    grad_norm,
+    ppo_update,
+)
 from curiosity.checkpoint import load_checkpoint, save_checkpoint
 from curiosity.config import ConfigError
 from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
 from curiosity.envs.noisy_tv import TV_KEYS, tv_distraction_metrics
 from curiosity.evaluation import HeldOutEvaluator
 from curiosity.exploration import ExplorationTracker
-from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer, TransitionBatch
+from curiosity.intrinsic import (
+    IntrinsicModule,
+    IntrinsicRewardNormalizer,
+    ObsNormalizer,
+    TransitionBatch,
+)
 from curiosity.intrinsic.observability import PredictorView
 from curiosity.logging import MetricsSink
 from curiosity.nan_guard import NanGuard, NonFiniteError

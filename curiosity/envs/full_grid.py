@@ -19,7 +19,6 @@ from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 
 from curiosity.envs.wrappers import NUM_COLORS, NUM_DIRECTIONS, NUM_OBJECTS, NUM_STATES
 
-
 CARRY_STATE = {"key": 1, "ball": 2, "box": 2}  # agent cell's state channel: what it carries
 
 

@@ -48,7 +48,7 @@ def test_next_obs_at_episode_end_is_final_obs_not_reset_obs():
     s_obs, _ = single.reset(seed=3)
     np.testing.assert_array_equal(obs[0], s_obs)
     rng = np.random.default_rng(0)
-    for step in range(4):
+    for _ in range(4):
         a = rng.integers(0, 3)  # turn/forward only: cannot finish the task in 4 steps
         obs, reward, term, trunc, info = envs.step(np.array([a]))
         s_next, s_rew, s_term, s_trunc, _ = single.step(a)
@@ -65,7 +65,7 @@ def test_next_obs_at_episode_end_is_final_obs_not_reset_obs():
 def test_info_carries_pose_every_step_and_episode_stats_only_at_end():
     envs = make_vector_env(env_cfg(max_episode_steps=6), seed=1)
     envs.reset()
-    for step in range(6):
+    for _ in range(6):
         _, _, term, trunc, info = envs.step(np.full(3, 2))
         for k in ("agent_x", "agent_y", "agent_dir"):
             assert info[k].shape == (3,)
