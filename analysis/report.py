@@ -283,7 +283,7 @@ class Report:
     def _definitions(self, primary: str) -> None:
         self.md.append("## Definitions\n")
         self.md.append("\n".join([
-            "- **Budget**: per task, the most common configured `total_frames` among its runs. Every score is "
+            "- **Budget**: per task, the most common configured `total_frames` among its runs, rounded down to whole iterations (num_steps x num_envs frames) as the trainer does. Every score is "
             "read at the budget: longer runs are cut there; runs that stopped short (unfinished or configured "
             "shorter) are not scored, but their curves are drawn as far as they go.",
             f"- **final M**: mean of metric M over the logged iterations in the last {FINAL_WINDOW:.0%} of the "

@@ -62,7 +62,14 @@ class Run:
 
     @property
     def total_frames(self) -> int:
-        return int(self.config["total_frames"])
+        """Frames the run trains for: whole iterations only, so the configured total_frames
+        rounded down to a multiple of num_steps * num_envs (what the trainer does)."""
+        configured = int(self.config["total_frames"])
+        try:
+            batch = int(self.config["agent"]["num_steps"]) * int(self.config["env"]["num_envs"])
+        except (KeyError, TypeError, ValueError):
+            return configured
+        return configured // batch * batch if batch > 0 else configured
 
     @property
     def frames_reached(self) -> int:

@@ -140,3 +140,16 @@ def test_one_early_success_spike_does_not_count_as_reaching_the_threshold(tmp_pa
     write_run(tmp_path, "a", success=np.r_[1.0, np.zeros(19)])
     (run,), _ = load_runs(tmp_path)
     assert frames_to_threshold(run, "charts/success", 0.5, 20 * write_run.batch) == float("inf")
+
+
+def test_budget_is_rounded_down_to_whole_iterations(tmp_path, write_run):
+    """total_frames=300000 with 2048-frame iterations trains 146 iterations = 299008 frames: complete."""
+    batch = 16 * 128
+    write_run(tmp_path, "odd", total_frames=20 * batch + 500, iterations=20,
+              config_extra={"agent.num_steps": 128})
+    runs, _ = load_runs(tmp_path)
+    (run,) = runs
+    # the synthetic writer logs frames in its own unit; what matters is the budget arithmetic
+    assert run.total_frames == 20 * batch
+    labels = label_runs(runs)
+    assert task_budgets(runs, labels)["DoorKey-5x5-v0"] == 20 * batch
