@@ -111,7 +111,7 @@ class TrainConfig:
     experiment: str = "default"  # names the runs/<experiment>/ folder and the wandb group
     resume: bool = True  # continue from the run directory's last checkpoint if one exists
     deterministic: bool = True  # torch deterministic algorithms (CPU results repeat exactly)
-    torch_threads: int = 1  # torch intra-op CPU threads (0: torch's default, one per core); 1 is fastest when runs share cores
+    torch_threads: int = 0  # torch intra-op CPU threads; 0 = auto: 1 per run in parallel sweeps (joblib/submitit), else torch's default (one per core)
     sweep_id: str = "default"  # names a multirun's folder runs/<experiment>/<sweep_id>/; reuse it to resume
 
 
@@ -189,8 +189,6 @@ def validate(cfg: DictConfig) -> None:
            "must be in (0, 1]")
     _check(m.update_epochs >= 1, "method.update_epochs", m.update_epochs, "must be >= 1")
     _check(m.obs_norm_init_steps >= 0, "method.obs_norm_init_steps", m.obs_norm_init_steps, "must be >= 0")
-    _check(not m.predictor_full_obs or e.backend == "python", "method.predictor_full_obs", m.predictor_full_obs,
-           "needs env.backend=python (envpool has no full grid)")
     if m.module is not None:
         _check_module_target(m.module)
     _check(0 <= e.train_levels < (1 << 30), "env.train_levels", e.train_levels,

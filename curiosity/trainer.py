@@ -89,7 +89,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.device = torch.device(cfg.device)
         seed_everything(cfg.seed, cfg.deterministic)
-        if cfg.torch_threads:  # 2 threads on 2 busy cores ran a PPO iteration 16x slower than 1
+        if cfg.torch_threads:  # 0 = auto, decided by curiosity.train (1 thread in parallel sweeps)
             torch.set_num_threads(cfg.torch_threads)
 
         self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=cfg.method.predictor_full_obs)

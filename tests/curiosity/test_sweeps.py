@@ -98,7 +98,6 @@ def test_ablation_tags_name_swept_values_but_not_seeds_or_bookkeeping():
 
 
 # ---------------------------------------------------------------- launchers (subprocesses)
-@pytest.mark.slow
 def test_joblib_sweep_completes_then_rerun_skips_finished_and_resumes_unfinished(compose, tmp_path):
     sweep_dir = tmp_path / "sweep"
     # an interrupted run: one of the four jobs stopped after its first iteration (checkpointed)
@@ -116,6 +115,9 @@ def test_joblib_sweep_completes_then_rerun_skips_finished_and_resumes_unfinished
         _assert_complete(_run_dir(sweep_dir, method, seed))
     assert len([p for p in sweep_dir.iterdir() if p.is_dir()]) == 4
     assert _metrics(unfinished)[0] == first_row  # resumed from the checkpoint, iteration 1 not redone
+    # torch_threads=0 (auto): one thread per run when joblib runs jobs side by side
+    started = _run_dir(sweep_dir, "none", 1)
+    assert json.loads((started / "run_info.json").read_text())["torch_threads"] == 1
 
     stamps = {p: p.stat().st_mtime_ns for p in sweep_dir.glob("*/summary.json")}
     metrics = {p: p.read_bytes() for p in sweep_dir.glob("*/metrics.csv")}
@@ -126,7 +128,6 @@ def test_joblib_sweep_completes_then_rerun_skips_finished_and_resumes_unfinished
         assert "skipping" in (_run_dir(sweep_dir, method, seed) / "train.log").read_text()
 
 
-@pytest.mark.slow
 def test_submitit_local_sweep_writes_four_complete_runs(tmp_path):
     sweep_dir = tmp_path / "sweep"
     _sweep(sweep_dir, "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10")
