@@ -144,7 +144,7 @@ def machine_info(torch_threads: int) -> dict:
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "torch": torch.__version__,
-        "torch_threads": torch_threads,
+        "torch_threads": torch_threads or torch.get_num_threads(),  # 0 = torch's default
         "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
         "python": platform.python_version(),
     }
