@@ -112,9 +112,7 @@ def collect(cfg, source: str, num_transitions: int, policy: ActorCritic | None, 
 
 def to_batch(data: dict, idx: torch.Tensor, obs_norm: ObsNormalizer) -> TransitionBatch:
     obs, nxt = data["obs"][idx], data["next_obs"][idx]
-    return TransitionBatch(obs=obs, action=data["action"][idx], next_obs=nxt,
-                           obs_input=obs_norm(onehot_planes_batched(obs)),
-                           next_obs_input=obs_norm(onehot_planes_batched(nxt)))
+    return TransitionBatch.from_grids(obs, data["action"][idx], nxt, obs_norm)
 
 
 def train_offline(cfg, collected: dict, updates: int, batch_size: int, eval_every: int, seed: int) -> list[dict]:

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from curiosity.agent import ActorCritic
 from curiosity.checkpoint import CHECKPOINT_DIR, LATEST
-from curiosity.envs import OBS_PLANES, make_single_env, onehot_planes_batched
+from curiosity.envs import OBS_PLANES, make_single_env
 from curiosity.envs.full_grid import compact_full_grid, full_grid_space
 from curiosity.intrinsic import (
     IntrinsicModule,
@@ -135,9 +135,7 @@ class RunState:
         """A batch exactly as the trainer builds it (one-hot planes, then obs_norm)."""
         obs_t, nxt_t = self._grids(obs), self._grids(next_obs)
         act_t = torch.as_tensor(np.asarray(action), dtype=torch.long, device=self.device).reshape(-1)
-        return TransitionBatch(obs=obs_t, action=act_t, next_obs=nxt_t,
-                               obs_input=self.obs_norm(onehot_planes_batched(obs_t)),
-                               next_obs_input=self.obs_norm(onehot_planes_batched(nxt_t)))
+        return TransitionBatch.from_grids(obs_t, act_t, nxt_t, self.obs_norm)
 
     @torch.no_grad()
     def policy(self, obs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -297,9 +297,7 @@ class Trainer:
         act = s.flat("actions")
         if idx is not None:
             obs, nxt, act = obs[idx], nxt[idx], act[idx]
-        return TransitionBatch(obs=obs, action=act, next_obs=nxt,
-                               obs_input=self.obs_norm(onehot_planes_batched(obs)),
-                               next_obs_input=self.obs_norm(onehot_planes_batched(nxt)))
+        return TransitionBatch.from_grids(obs, act, nxt, self.obs_norm)
 
     @torch.no_grad()
     def score_intrinsic(self) -> None:

@@ -26,22 +26,12 @@ NOISY_TV_TASKS = {f"MiniGrid-MultiRoomNoisyTV-{suffix}-v0": f"MiniGrid-MultiRoom
 
 
 def register_extra_envs() -> None:
-    """Register the extra MultiRoom variants once (idempotent)."""
-    for suffix, (rooms, size) in MULTIROOM_VARIANTS.items():
-        env_id = f"MiniGrid-MultiRoom-{suffix}-v0"
-        if env_id in gym.registry:
-            continue
-        gym.register(
-            id=env_id,
-            entry_point="minigrid.envs:MultiRoomEnv",
-            kwargs={"minNumRooms": rooms, "maxNumRooms": rooms, "maxRoomSize": size},
-        )
-    for suffix, (rooms, size) in NOISY_TV_VARIANTS.items():
-        env_id = f"MiniGrid-MultiRoomNoisyTV-{suffix}-v0"
-        if env_id in gym.registry:
-            continue
-        gym.register(
-            id=env_id,
-            entry_point="curiosity.envs.noisy_tv:make_multiroom_noisy_tv",
-            kwargs={"minNumRooms": rooms, "maxNumRooms": rooms, "maxRoomSize": size},
-        )
+    """Register the extra MultiRoom variants and their noisy-TV versions once (idempotent)."""
+    variants = [(f"MiniGrid-MultiRoom-{suffix}-v0", "minigrid.envs:MultiRoomEnv", shape)
+                for suffix, shape in MULTIROOM_VARIANTS.items()]
+    variants += [(f"MiniGrid-MultiRoomNoisyTV-{suffix}-v0", "curiosity.envs.noisy_tv:make_multiroom_noisy_tv",
+                  shape) for suffix, shape in NOISY_TV_VARIANTS.items()]
+    for env_id, entry_point, (rooms, size) in variants:
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point,
+                         kwargs={"minNumRooms": rooms, "maxNumRooms": rooms, "maxRoomSize": size})

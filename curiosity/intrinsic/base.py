@@ -16,6 +16,8 @@ import gymnasium as gym
 import torch
 from torch import nn
 
+from curiosity.envs.encoding import onehot_planes_batched
+
 
 @dataclass
 class TransitionBatch:
@@ -34,6 +36,16 @@ class TransitionBatch:
 
     def __len__(self) -> int:
         return self.action.shape[0]
+
+    @classmethod
+    def from_grids(cls, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor,
+                   normalize=None) -> TransitionBatch:
+        """The batch the trainer, renderer and diagnostic all score: one-hot planes of the
+        grids as inputs, passed through ``normalize`` (an ObsNormalizer) when given."""
+        norm = normalize if normalize is not None else (lambda x: x)
+        return cls(obs=obs, action=action, next_obs=next_obs,
+                   obs_input=norm(onehot_planes_batched(obs)),
+                   next_obs_input=norm(onehot_planes_batched(next_obs)))
 
     def index(self, idx: torch.Tensor) -> TransitionBatch:
         return TransitionBatch(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
