@@ -49,7 +49,6 @@ def test_unknown_metric_is_refused(runs_tree, tmp_path):
         main([str(runs_tree), "--out", str(tmp_path / "r"), "--metric", "charts/nothing", "--no-figures"])
 
 
-@pytest.mark.slow
 def test_every_figure_kind_is_drawn(runs_tree, tmp_path, write_run):
     n = 20
     tv = {"tv/action_frac": np.linspace(0, 0.5, n), "tv/in_view_frac": np.full(n, 0.3),
