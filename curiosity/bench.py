@@ -217,7 +217,8 @@ def main(argv=None) -> pd.DataFrame:
           f" ({machine['torch_threads']} thread(s))  load avg {machine['load_avg_1m']:.1f}"
           f" -> {machine['load_avg_1m_end']:.1f}")
     print(f"fp32 matmul peak (1024^3, same threads): {machine['matmul_peak_gflops']:.1f} GFLOP/s")
-    print(f"{ENV} ({args.num_envs} envs), {args.iterations} timed iteration(s) each; times are per iteration")
+    env_name = next((o.split("=", 1)[1] for o in args.overrides if o.startswith("env=")), ENV)
+    print(f"{env_name} ({args.num_envs} envs), {args.iterations} timed iteration(s) each; times are per iteration")
     print(format_table(table))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)

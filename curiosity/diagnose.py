@@ -79,7 +79,7 @@ def load_policy(path: str, obs_shape, num_actions: int) -> ActorCritic:
 def collect(cfg, source: str, num_transitions: int, policy: ActorCritic | None, seed: int) -> dict:
     """``num_transitions`` valid (obs, action, next_obs) rows in the predictor's view."""
     full = cfg.method.predictor_full_obs
-    envs = make_vector_env(cfg.env, seed, full_grid_info=full)
+    envs = make_vector_env(cfg.env, seed, full_grid_info=full, grid_crop=cfg.method.get("predictor_crop", 0))
     rng = np.random.default_rng(seed)
     obs, info = envs.reset()
     current_full = info.get("full_grid")

@@ -72,9 +72,9 @@ def reachable_cells(base) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def probe_transitions(env: gym.Env, cells, num_actions: int, view=lambda env, obs: obs):
+def probe_transitions(env: gym.Env, cells, num_actions: int, view=lambda env, obs, centre=None: obs):
     """(obs, action, next_obs) for every cell x direction x action, from copies of ``env``;
-    ``view(env, obs)`` maps to what the predictor sees (``RunState.predictor_grid``)."""
+    ``view(env, obs, centre)`` maps to what the predictor sees (``RunState.predictor_grid``)."""
     obs_list, act_list, next_list = [], [], []
     for x, y in cells:
         for d in range(NUM_DIRECTIONS):
@@ -84,7 +84,7 @@ def probe_transitions(env: gym.Env, cells, num_actions: int, view=lambda env, ob
             obs = view(placed, observe(placed))
             for a in range(num_actions):
                 trial = copy.deepcopy(placed)
-                next_obs = view(trial, trial.step(a)[0])
+                next_obs = view(trial, trial.step(a)[0], (x, y))
                 obs_list.append(obs)
                 act_list.append(a)
                 next_list.append(next_obs)

@@ -109,7 +109,7 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
                     action = int(torch.multinomial(torch.as_tensor(probs[0]), 1, generator=gen))
                 pred_obs = state.predictor_grid(env, obs)
                 next_obs, reward, terminated, truncated, info = env.step(action)
-                pred_next = state.predictor_grid(env, next_obs)
+                pred_next = state.predictor_grid(env, next_obs, centre=(x, y))
                 raw = float(state.intrinsic_raw(pred_obs, [action], pred_next)[0])
                 ep_return += float(reward)
                 record = {

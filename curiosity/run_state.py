@@ -67,6 +67,10 @@ class RunState:
         return bool(self.cfg.method.get("predictor_full_obs", False))
 
     @property
+    def predictor_crop(self) -> int:
+        return int(self.cfg.method.get("predictor_crop", 0))
+
+    @property
     def num_actions(self) -> int:
         return self.agent.policy.out_features
 
@@ -103,7 +107,8 @@ class RunState:
         probe = make_single_env(cfg.env)
         obs_space, action_space = probe.observation_space, probe.action_space
         a, m = cfg.agent, cfg.method
-        pred_space = full_grid_space(probe) if m.get("predictor_full_obs", False) else obs_space
+        pred_space = (full_grid_space(probe, int(m.get("predictor_crop", 0)))
+                      if m.get("predictor_full_obs", False) else obs_space)
         probe.close()
         agent = ActorCritic(obs_space.shape, int(action_space.n), a.conv_channels, a.hidden_size).to(dev)
         intrinsic = build_intrinsic(m, pred_space, action_space)
@@ -123,9 +128,15 @@ class RunState:
         return cls(cfg, agent, intrinsic, obs_norm, rew_norm, dev, frames)
 
     # ------------------------------------------------------------------ questions
-    def predictor_grid(self, env, obs: np.ndarray) -> np.ndarray:
-        """The grid the predictor sees in ``env``'s current state (``obs``: the policy's view)."""
-        return compact_full_grid(env) if self.predictor_full_obs else obs
+    def predictor_grid(self, env, obs: np.ndarray, centre=None) -> np.ndarray:
+        """The grid the predictor sees in ``env``'s current state (``obs``: the policy's view).
+
+        ``centre``: the agent's cell the step was taken from, for a successor's window
+        (``method.predictor_crop``; default the agent's cell now).
+        """
+        if not self.predictor_full_obs:
+            return obs
+        return compact_full_grid(env, self.predictor_crop, centre)
 
     def _grids(self, x) -> torch.Tensor:
         t = torch.as_tensor(np.asarray(x), device=self.device)

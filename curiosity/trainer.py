@@ -92,7 +92,8 @@ class Trainer:
         if cfg.torch_threads:  # 0 = auto, decided by curiosity.train (1 thread in parallel sweeps)
             torch.set_num_threads(cfg.torch_threads)
 
-        self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=cfg.method.predictor_full_obs)
+        self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=cfg.method.predictor_full_obs,
+                                    grid_crop=cfg.method.predictor_crop)
         spec = self.envs.summary
         self.num_envs = cfg.env.num_envs
         self.num_actions = spec.num_actions
@@ -106,6 +107,7 @@ class Trainer:
 
         m = cfg.method
         # the predictor's grid: the policy's view, or the whole grid (method.predictor_full_obs)
+        # or a window of it around the agent (method.predictor_crop)
         pred_space = self.envs.full_grid_space if m.predictor_full_obs else self.envs.single_observation_space
         self.intrinsic = build_intrinsic(m, pred_space, self.envs.single_action_space)
         self.int_optimizer = None

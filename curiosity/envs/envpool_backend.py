@@ -74,7 +74,7 @@ def envpool_unsupported(env_cfg, full_grid_info: bool = False) -> str | None:
     return None
 
 
-def make_envpool_or_python(env_cfg, seed: int, full_grid_info: bool = False):
+def make_envpool_or_python(env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0):
     """The envpool vector env for ``env_cfg``, or the Python one with a warning saying why."""
     reason = envpool_unsupported(env_cfg, full_grid_info)
     if reason is None:
@@ -82,7 +82,7 @@ def make_envpool_or_python(env_cfg, seed: int, full_grid_info: bool = False):
     from curiosity.envs.vector import GridVectorEnv
 
     log.warning("env.backend=envpool: %s; falling back to the python backend", reason)
-    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info)
+    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop)
 
 
 def compact_grid_space(view: int) -> gym.spaces.Box:

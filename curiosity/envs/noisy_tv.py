@@ -54,6 +54,8 @@ class RemoteControlTV(gym.Wrapper):
     Only channels 0..2 (object, colour, state) are scrambled, each uniformly within the
     observation space's bounds, so the result stays a member of the space; the direction
     channel is left true. Other steps pass the observation through unchanged.
+    ``on_screen`` holds the channel shown this step (None when off), which a full-grid
+    predictor's grid draws in its own corner (``curiosity.envs.full_grid``).
     """
 
     def __init__(self, env: gym.Env, remote_action: int = DONE_ACTION, region_size: int = 3,
@@ -72,21 +74,25 @@ class RemoteControlTV(gym.Wrapper):
         self._high = space.high[self.screen][..., :3].astype(np.int64) + 1  # exclusive bounds
         self._rng = _tv_rng(None)
         self._showing = False  # the last observation returned shows the TV
+        self.on_screen: np.ndarray | None = None  # the channel on screen now, for a full-grid predictor
 
     def reset(self, *, seed=None, options=None):
         if seed is not None:
             self._rng = _tv_rng(seed)
         obs, info = self.env.reset(seed=seed, options=options)
         info["tv_action"] = info["tv_in_view"] = info["tv_in_prev_view"] = self._showing = False
+        self.on_screen = None
         return obs, info
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
         executed = int(info.get("executed_action", action))  # sticky actions may override the choice
         on = executed == self.remote_action
+        self.on_screen = None
         if on:
             obs = obs.copy()
-            obs[self.screen + (slice(0, 3),)] = self._rng.integers(0, self._high, dtype=np.uint8)
+            self.on_screen = self._rng.integers(0, self._high, dtype=np.uint8)
+            obs[self.screen + (slice(0, 3),)] = self.on_screen
         info["tv_in_prev_view"] = self._showing
         info["tv_action"] = info["tv_in_view"] = self._showing = on
         return obs, reward, terminated, truncated, info

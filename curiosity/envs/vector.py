@@ -55,7 +55,8 @@ def resolve_env_id(env_id: str) -> str:
     return env_id
 
 
-def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: bool = False) -> gym.Env:
+def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: bool = False,
+                    grid_crop: int = 0) -> gym.Env:
     """One wrapped env: task -> sticky actions -> step info -> compact grid obs (+ noisy TV)."""
     kwargs = {}
     if env_cfg.max_episode_steps is not None:
@@ -70,7 +71,7 @@ def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: boo
     env = CompactGridObs(env, full_obs=env_cfg.full_obs)
     env = wrap_noisy_tv_compact(env, env_cfg)  # remote TV: scrambles the compact grid
     if full_grid_info:  # the whole grid for the predictor (method.predictor_full_obs)
-        env = FullGridInfo(env)
+        env = FullGridInfo(env, crop=grid_crop)
     return env
 
 
@@ -90,16 +91,17 @@ class GridVectorEnv:
 
     backend = "python"
 
-    def __init__(self, env_cfg, seed: int, full_grid_info: bool = False):
+    def __init__(self, env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0):
         resolve_env_id(env_cfg.id)
-        fns = [lambda: make_single_env(env_cfg, full_grid_info=full_grid_info) for _ in range(env_cfg.num_envs)]
+        fns = [lambda: make_single_env(env_cfg, full_grid_info=full_grid_info, grid_crop=grid_crop)
+               for _ in range(env_cfg.num_envs)]
         cls = AsyncVectorEnv if env_cfg.vectorization == "async" else SyncVectorEnv
         self.venv = cls(fns, autoreset_mode=AutoresetMode.SAME_STEP)
         self.num_envs = env_cfg.num_envs
         self.seed = seed
         self.tv_keys = TV_KEYS if getattr(env_cfg, "noisy_tv", "none") != "none" else ()
         self.full_grid_info = full_grid_info
-        probe = make_single_env(env_cfg, full_grid_info=full_grid_info)
+        probe = make_single_env(env_cfg, full_grid_info=full_grid_info, grid_crop=grid_crop)
         width, height = grid_size(probe)
         self.summary = EnvSpecSummary(
             obs_shape=tuple(probe.observation_space.shape),
@@ -138,25 +140,26 @@ class GridVectorEnv:
         out["valid"] = np.ones(self.num_envs, dtype=bool)
         if self.full_grid_info:  # full grid after any reset, and the true successor's
             out["full_grid"] = np.asarray(info["full_grid"])
-            out["next_full_grid"] = out["full_grid"].copy()
+            out["next_full_grid"] = np.asarray(info["full_grid_succ"]).copy()
             for i in np.flatnonzero(done):
-                out["next_full_grid"][i] = info["final_info"]["full_grid"][i]
+                out["next_full_grid"][i] = info["final_info"]["full_grid_succ"][i]
         return obs, reward.astype(np.float32), terminated, truncated, out
 
     def close(self) -> None:
         self.venv.close()
 
 
-def make_vector_env(env_cfg, seed: int, full_grid_info: bool = False):
+def make_vector_env(env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0):
     """Build the batched env for ``env_cfg`` (N copies, seeded ``seed, seed+1, ...``).
 
-    ``full_grid_info`` adds ``full_grid``/``next_full_grid`` to every step's info (python backend).
+    ``full_grid_info`` adds ``full_grid``/``next_full_grid`` to every step's info (python
+    backend): the whole grid, or a ``grid_crop`` x ``grid_crop`` window around the agent.
     """
     backend = getattr(env_cfg, "backend", "python")
     if backend == "envpool":  # falls back to python, with a logged warning, where envpool can't
         from curiosity.envs.envpool_backend import make_envpool_or_python
 
-        return make_envpool_or_python(env_cfg, seed, full_grid_info=full_grid_info)
+        return make_envpool_or_python(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop)
     if backend != "python":
         raise ValueError(f"env.backend={backend}: unknown backend (choose 'python' or 'envpool')")
-    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info)
+    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop)

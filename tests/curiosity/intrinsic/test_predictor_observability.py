@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from omegaconf import OmegaConf
 
 from curiosity.envs import make_single_env
-from curiosity.envs.full_grid import CARRY_STATE, compact_full_grid
+from curiosity.envs.full_grid import CARRY_STATE, UNSEEN_IDX, compact_full_grid
+from curiosity.envs.noisy_tv import DONE_ACTION, RemoteControlTV
 from curiosity.envs.wrappers import AGENT_IDX, COLOR_TO_IDX
 from curiosity.trainer import Trainer
 
@@ -78,3 +80,85 @@ def test_full_grid_flag_leaves_the_policy_rollout_unchanged(tiny_cfg, tmp_path):
         rollouts.append((trainer.storage.obs.clone(), trainer.storage.actions.clone()))
     assert torch.equal(rollouts[0][0], rollouts[1][0]) and torch.equal(rollouts[0][1], rollouts[1][1])
     assert OmegaConf.select(cfg, "method.predictor_full_obs") is True
+
+
+# ------------------------------------------------------------------ method.predictor_crop
+def test_crop_is_a_world_aligned_window_of_the_full_grid(tiny_cfg):
+    cfg = tiny_cfg("env=doorkey_8x8")
+    env = make_single_env(cfg.env, full_grid_info=True, grid_crop=5)
+    _, info = env.reset(seed=4)
+    base = env.unwrapped
+    whole = compact_full_grid(env)
+    x, y = (int(v) for v in base.agent_pos)
+    crop = info["full_grid"]
+    assert crop.shape == (5, 5, 4) and tuple(crop[2, 2, :1]) == (AGENT_IDX,)  # agent in the middle
+    for i in range(5):
+        for j in range(5):
+            wx, wy = x - 2 + i, y - 2 + j
+            if 0 <= wx < base.width and 0 <= wy < base.height:
+                np.testing.assert_array_equal(crop[i, j], whole[wx, wy])
+            else:
+                assert crop[i, j, 0] == UNSEEN_IDX
+    env.close()
+
+
+def test_crop_successor_is_cut_from_the_window_the_step_was_taken_in(tiny_cfg):
+    """Moving forward must show the agent one cell off the middle, not re-centred."""
+    env = make_single_env(tiny_cfg("env=empty_8x8").env, full_grid_info=True, grid_crop=5)
+    env.reset(seed=0)
+    base = env.unwrapped
+    before = tuple(int(v) for v in base.agent_pos)
+    _, _, _, _, info = env.step(2)  # forward
+    after = tuple(int(v) for v in base.agent_pos)
+    assert after != before, "the agent must move for this test"
+    dx, dy = after[0] - before[0], after[1] - before[1]
+    succ, current = info["full_grid_succ"], info["full_grid"]
+    assert succ[2 + dx, 2 + dy, 0] == AGENT_IDX and succ[2, 2, 0] != AGENT_IDX
+    assert current[2, 2, 0] == AGENT_IDX  # the next step's window is centred again
+    env.close()
+
+
+def test_trainer_predictor_sees_the_crop(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("env=doorkey_8x8", "method=forward_conv", "method.predictor_crop=5", "total_frames=256",
+                   "method.module.hidden_channels=8")
+    trainer = Trainer(cfg, tmp_path)
+    try:
+        trainer.collect_rollout({k: 0.0 for k in ("env", "inference", "storage")})
+        assert tuple(trainer.pred_view.obs.shape[2:]) == (5, 5, 4)
+        assert trainer.intrinsic.obs_shape == (5, 5, 4)
+        assert (trainer.pred_view.obs[..., 2, 2, 0] == AGENT_IDX).all()  # windows centred on the agent
+    finally:
+        trainer.close()
+
+
+@pytest.mark.parametrize("crop", [0, 5])
+def test_remote_tv_is_drawn_into_the_predictors_grid(tiny_cfg, crop):
+    """A full-grid predictor must face the TV too, or its immunity to it is a confound."""
+    cfg = tiny_cfg("env=doorkey_8x8", "env.noisy_tv=remote", "env.tv_region_size=3")
+    env = make_single_env(cfg.env, full_grid_info=True, grid_crop=crop)
+    _, info = env.reset(seed=1)
+    plain = info["full_grid"]
+    _, _, _, _, info = env.step(DONE_ACTION)
+    shown = info["full_grid"]
+    obs_screen = find_tv(env).on_screen
+    np.testing.assert_array_equal(shown[:3, :3, :3], obs_screen)
+    np.testing.assert_array_equal(shown[3:, 3:], plain[3:, 3:])  # nothing else changes on `done`
+    _, _, _, _, info = env.step(DONE_ACTION - 1)  # any other action switches it off
+    assert find_tv(env).on_screen is None
+    np.testing.assert_array_equal(info["full_grid"][:3, :3], plain[:3, :3])
+    env.close()
+
+
+def find_tv(env):
+    while not isinstance(env, RemoteControlTV):
+        env = env.env
+    return env
+
+
+@pytest.mark.parametrize("overrides", [["method.predictor_crop=4"], ["method.predictor_crop=1"],
+                                       ["method.predictor_full_obs=false", "method.predictor_crop=5"]])
+def test_bad_crop_is_refused(tiny_cfg, overrides):
+    from curiosity.config import ConfigError, validate
+
+    with pytest.raises(ConfigError, match="method.predictor_crop"):
+        validate(tiny_cfg("method=forward_conv", *overrides))
