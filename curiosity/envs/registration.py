@@ -20,9 +20,10 @@ MULTIROOM_VARIANTS = {
 
 # noisy-TV ids (RIDE's MultiRoomNoisyTV: MultiRoom plus a ball whose colour the `done`
 # action resamples) -> the TV-free task the trainer builds before adding the TV itself
+# (MiniGrid-MultiRoom-N4-S5-v0 has SIX rooms in minigrid 3.x; four rooms is its -v1 id)
 NOISY_TV_VARIANTS = {"N7-S4": (7, 4), "N4-S5": (4, 5)}
-NOISY_TV_TASKS = {f"MiniGrid-MultiRoomNoisyTV-{suffix}-v0": f"MiniGrid-MultiRoom-{suffix}-v0"
-                  for suffix in NOISY_TV_VARIANTS}
+NOISY_TV_TASKS = {"MiniGrid-MultiRoomNoisyTV-N7-S4-v0": "MiniGrid-MultiRoom-N7-S4-v0",
+                  "MiniGrid-MultiRoomNoisyTV-N4-S5-v0": "MiniGrid-MultiRoom-N4-S5-v1"}
 
 
 def register_extra_envs() -> None:

@@ -206,6 +206,7 @@ def test_registered_noisy_tv_tasks(env_id):
         layers.append(type(e))
         e = e.env
     assert layers.count(InWorldTV) == 1
+    assert len(wrapped.unwrapped.rooms) == rooms  # the trainer's task has as many rooms as the id says
 
 
 # ------------------------------------------------------------------ flags through the vector env

@@ -116,3 +116,13 @@ def test_async_vectorization_matches_sync():
         np.testing.assert_array_equal(r1[0], r2[0])
     sync.close()
     asyn.close()
+
+
+@pytest.mark.parametrize("name, rooms", [("multiroom_n2_s4", 2), ("multiroom_n4_s5", 4), ("multiroom_n6_s5", 6),
+                                         ("multiroom_n7_s4", 7)])
+def test_multiroom_configs_build_as_many_rooms_as_they_say(compose, name, rooms):
+    """MiniGrid-MultiRoom-N4-S5-v0 has six rooms in minigrid 3.x: the config must not say four."""
+    env = make_single_env(compose([f"env={name}"]).env)
+    env.reset(seed=0)
+    assert len(env.unwrapped.rooms) == rooms
+    env.close()
