@@ -76,7 +76,7 @@ class MethodConfig:
     max_grad_norm: float = 1.0  # predictor grad-norm clip
     predictor_full_obs: bool = False  # predictor sees the whole grid while the policy keeps its own view
     # with predictor_full_obs: an odd k >= 3 cuts a k x k world-aligned window around the agent
-    predictor_crop: int = 0  # 0: the whole grid
+    predictor_crop: int = 0  # 0: the whole grid (no effect when predictor_full_obs=false)
 
 
 @dataclass
@@ -193,9 +193,6 @@ def validate(cfg: DictConfig) -> None:
     _check(m.obs_norm_init_steps >= 0, "method.obs_norm_init_steps", m.obs_norm_init_steps, "must be >= 0")
     _check(m.predictor_crop == 0 or (m.predictor_crop >= 3 and m.predictor_crop % 2 == 1),
            "method.predictor_crop", m.predictor_crop, "must be 0 (whole grid) or an odd number >= 3")
-    _check(m.predictor_crop == 0 or m.predictor_full_obs or m.module is None, "method.predictor_crop",
-           m.predictor_crop,
-           "crops the full grid: needs method.predictor_full_obs=true")
     if m.module is not None:
         _check_module_target(m.module)
     _check(0 <= e.train_levels < (1 << 30), "env.train_levels", e.train_levels,

@@ -19,7 +19,7 @@ def test_null_action_data_is_a_no_op_and_delta_learns_it_for_free():
     collected = collect(cfg, "null", 16, policy=None, seed=0)
     data = collected["data"]
     assert (data["action"] == NULL_ACTION).all()
-    assert data["obs"].shape == (16, 5, 5, 4)
+    assert data["obs"].shape == (16, 9, 9, 4)  # the default 9x9 window (method.predictor_crop)
     assert torch.equal(data["obs"], data["next_obs"])  # `done` changes nothing in DoorKey
     moved = collect(cfg, "random", 64, policy=None, seed=0)["data"]
     assert not torch.equal(moved["obs"], moved["next_obs"])

@@ -58,7 +58,8 @@ def test_intrinsic_rewards_are_in_storage_before_gae_and_reach_the_advantages(ti
 
 @pytest.mark.parametrize("full", [False, True], ids=["policy_view", "full_grid"])
 def test_invalid_rows_never_score_or_train_the_predictor(tiny_cfg, tmp_path, full):
-    trainer = _trainer(tiny_cfg, tmp_path, f"method.predictor_full_obs={full}", "method.update_epochs=2")
+    trainer = _trainer(tiny_cfg, tmp_path, f"method.predictor_full_obs={full}", "method.update_epochs=2",
+                       "method.update_proportion=1.0")
     try:
         trainer.collect_rollout({k: 0.0 for k in ("env", "inference", "storage")})
     finally:

@@ -42,7 +42,8 @@ def test_full_grid_shows_what_the_agent_carries(tiny_cfg):
 
 def test_predictor_gets_true_full_grid_successors_while_policy_keeps_its_view(tiny_cfg, tmp_path):
     cfg = tiny_cfg("method=forward_conv", "method.predictor_full_obs=true", "method.obs_norm_init_steps=2",
-                   "total_frames=256", "env.max_episode_steps=10", "method.module.hidden_channels=8")
+                   "total_frames=256", "env.max_episode_steps=10", "method.module.hidden_channels=8",
+                   "method.predictor_crop=0")
     trainer = Trainer(cfg, tmp_path)
     try:
         trainer.collect_rollout({k: 0.0 for k in ("env", "inference", "storage")})
@@ -156,7 +157,7 @@ def find_tv(env):
 
 
 @pytest.mark.parametrize("overrides", [["method.predictor_crop=4"], ["method.predictor_crop=1"],
-                                       ["method.predictor_full_obs=false", "method.predictor_crop=5"]])
+                                       ["method.predictor_crop=-3"]])
 def test_bad_crop_is_refused(tiny_cfg, overrides):
     from curiosity.config import ConfigError, validate
 
