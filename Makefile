@@ -41,9 +41,13 @@ learning-check: setup
 	OMP_NUM_THREADS=1 $(PY) -m curiosity.train -m +experiment=learning_check hydra/launcher=joblib hydra.launcher.n_jobs=2 sweep_id=$(CHECK_SWEEP)
 	$(PY) -m analysis.report runs/learning_check/$(CHECK_SWEEP) --threshold 0.9 --solve-threshold 0.9
 
-# noisy-TV experiment: 8 methods x TV {off, remote, in-world} x 5 seeds (conf/experiment/noisy_tv.yaml)
+# noisy-TV experiment: 8 methods x TV {off, remote, in-world} x 5 seeds on DoorKey-5x5
+# (conf/experiment/noisy_tv.yaml), 2 runs at a time, then the report with the TV columns
+TV_SWEEP := $(shell date +%Y-%m-%d_%H-%M-%S)
+TV_METRICS := --metric charts/success --metric tv/action_frac --metric tv/in_view_frac --metric tv/int_reward_share
 noisy-tv: setup
-	$(PY) -m curiosity.train -m +experiment=noisy_tv hydra/launcher=joblib
+	OMP_NUM_THREADS=1 $(PY) -m curiosity.train -m +experiment=noisy_tv hydra/launcher=joblib hydra.launcher.n_jobs=2 sweep_id=$(TV_SWEEP)
+	$(PY) -m analysis.report runs/noisy_tv/$(TV_SWEEP) $(TV_METRICS)
 
 # speed: SPS of every method on DoorKey-8x8 (python and envpool backends), time split, GFLOP/s
 # against a matmul peak; table on the terminal, CSV in bench_results/. BENCH_ARGS="--iterations 4"

@@ -22,7 +22,7 @@ def test_preset_sweeps_every_method_tv_mode_and_five_seeds():
     assert params["method"].split(",") == METHODS
     assert params["env.noisy_tv"].split(",") == ["none", "remote", "in_world"]
     assert len(params["seed"].split(",")) >= 5
-    assert cfg.env.id == "MiniGrid-MultiRoom-N4-S5-v1" and cfg.experiment == "noisy_tv"
+    assert cfg.env.id == "MiniGrid-DoorKey-5x5-v0" and cfg.experiment == "noisy_tv"
 
 
 @pytest.mark.parametrize("method", METHODS)
