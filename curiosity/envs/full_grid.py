@@ -32,7 +32,8 @@ from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 from curiosity.envs.wrappers import NUM_COLORS, NUM_DIRECTIONS, NUM_OBJECTS, NUM_STATES
 
 CARRY_STATE = {"key": 1, "ball": 2, "box": 2}  # agent cell's state channel: what it carries
-EMPTY_IDX, UNSEEN_IDX = OBJECT_TO_IDX["empty"], OBJECT_TO_IDX["unseen"]
+UNSEEN_IDX = OBJECT_TO_IDX["unseen"]
+EMPTY_CODE = (OBJECT_TO_IDX["empty"], 0, 0)  # what Grid.encode writes for a free cell
 
 
 def _window(base, crop: int, centre) -> tuple[int, int, int, int]:
@@ -56,10 +57,13 @@ def compact_full_grid(env: gym.Env, crop: int = 0, centre=None) -> np.ndarray:
         grid[..., :3] = base.grid.encode()
     else:  # encode only the window's cells: the whole grid is a Python loop over W*H cells
         grid[..., 0] = UNSEEN_IDX
-        for i in range(max(x0, 0), min(x0 + w, base.width)):
-            for j in range(max(y0, 0), min(y0 + h, base.height)):
-                obj = base.grid.get(i, j)
-                grid[i - x0, j - y0, :3] = (EMPTY_IDX, 0, 0) if obj is None else obj.encode()
+        xs = range(max(x0, 0), min(x0 + w, base.width))
+        ys = range(max(y0, 0), min(y0 + h, base.height))
+        if len(xs) and len(ys):
+            cells = base.grid.grid  # row-major list, index j * width + i
+            codes = [EMPTY_CODE if (o := cells[j * base.width + i]) is None else o.encode() for i in xs for j in ys]
+            grid[xs.start - x0 : xs.stop - x0, ys.start - y0 : ys.stop - y0, :3] = np.reshape(
+                codes, (len(xs), len(ys), 3))
     x, y = base.agent_pos[0] - x0, base.agent_pos[1] - y0
     if 0 <= x < w and 0 <= y < h:
         grid[x, y, :3] = (OBJECT_TO_IDX["agent"], COLOR_TO_IDX["red"], 0)

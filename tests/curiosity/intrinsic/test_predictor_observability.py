@@ -89,17 +89,23 @@ def test_crop_is_a_world_aligned_window_of_the_full_grid(tiny_cfg):
     env = make_single_env(cfg.env, full_grid_info=True, grid_crop=5)
     _, info = env.reset(seed=4)
     base = env.unwrapped
+    cases = [(info["full_grid"], tuple(int(v) for v in base.agent_pos))]
+    base.agent_pos = (1, 1)  # a corner: part of the window lies past the grid's edge
+    cases.append((compact_full_grid(env, 5), (1, 1)))
     whole = compact_full_grid(env)
-    x, y = (int(v) for v in base.agent_pos)
-    crop = info["full_grid"]
-    assert crop.shape == (5, 5, 4) and tuple(crop[2, 2, :1]) == (AGENT_IDX,)  # agent in the middle
-    for i in range(5):
-        for j in range(5):
-            wx, wy = x - 2 + i, y - 2 + j
-            if 0 <= wx < base.width and 0 <= wy < base.height:
-                np.testing.assert_array_equal(crop[i, j], whole[wx, wy])
-            else:
-                assert crop[i, j, 0] == UNSEEN_IDX
+    outside = 0
+    for crop, (x, y) in cases:
+        assert crop.shape == (5, 5, 4) and crop[2, 2, 0] == AGENT_IDX  # the agent in the middle
+        for i in range(5):
+            for j in range(5):
+                wx, wy = x - 2 + i, y - 2 + j
+                if 0 <= wx < base.width and 0 <= wy < base.height:
+                    if (wx, wy) != (1, 1) and (i, j) != (2, 2):  # the agent moved between the cases
+                        np.testing.assert_array_equal(crop[i, j, :3], whole[wx, wy, :3])
+                else:
+                    assert crop[i, j, 0] == UNSEEN_IDX
+                    outside += 1
+    assert outside == 9  # the corner case: 2 columns + 2 rows past the edge, less their overlap
     env.close()
 
 
