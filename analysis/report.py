@@ -32,7 +32,10 @@ from analysis.runs import (
 from analysis.scores import FINAL_WINDOW, SMOOTH_ROWS, ScoreSpec, score_table, task_budgets
 from analysis.stats import CONFIDENCE, N_RESAMPLES
 
-DEFAULT_METRICS = ("charts/success", "charts/episode_return", "explore/distinct_states_total")
+# coverage twice: cells per episode separates methods on procedurally generated layouts,
+# where the cumulative (x, y, dir) count saturates within ~100k frames for every method
+DEFAULT_METRICS = ("charts/success", "charts/episode_return", "explore/cells_per_episode",
+                   "explore/distinct_states_total")
 OPTIONAL_METRICS = ("eval/success",)  # added when some run logged them
 
 
