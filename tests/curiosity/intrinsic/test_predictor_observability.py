@@ -169,3 +169,18 @@ def test_bad_crop_is_refused(tiny_cfg, overrides):
 
     with pytest.raises(ConfigError, match="method.predictor_crop"):
         validate(tiny_cfg("method=forward_conv", *overrides))
+
+
+def test_renderers_windows_equal_the_trainers(tiny_cfg):
+    """The renderer and heatmaps cut windows with compact_full_grid(env, crop, centre); the
+    trainer gets them from FullGridInfo. Both must give the same pair for every step."""
+    cfg = tiny_cfg("env=doorkey_8x8", "env.noisy_tv=remote")
+    env = make_single_env(cfg.env, full_grid_info=True, grid_crop=5)
+    _, info = env.reset(seed=2)
+    base = env.unwrapped
+    for action in (2, 2, 1, 2, DONE_ACTION, 2, 0, 2, 5, DONE_ACTION):
+        np.testing.assert_array_equal(compact_full_grid(env, 5), info["full_grid"])
+        centre = tuple(int(v) for v in base.agent_pos)
+        _, _, _, _, info = env.step(action)
+        np.testing.assert_array_equal(compact_full_grid(env, 5, centre), info["full_grid_succ"])
+    env.close()
