@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
+
+from curiosity.config import ConfigError
 
 CHECKPOINT_DIR = "checkpoints"
 LATEST = "latest.pt"
@@ -25,3 +28,34 @@ def load_checkpoint(run_dir: Path, map_location=None) -> dict | None:
     if not path.exists():
         return None
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+# settings a checkpoint's tensors and streams depend on: resuming with any of them changed
+# would fail deep inside load_state_dict (a shape mismatch) or silently mix two experiments
+RESUME_KEYS = (
+    "env.id", "env.num_envs", "env.full_obs", "agent.num_steps", "agent.conv_channels",
+    "agent.hidden_size", "method.name", "method.module", "method.predictor_full_obs",
+    "method.predictor_crop",
+)
+
+
+def _lookup(cfg, dotted: str):
+    node = cfg
+    for part in dotted.split("."):
+        if node is None:
+            return None
+        node = node.get(part) if isinstance(node, dict) else OmegaConf.select(node, part)
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+def check_resume_compatible(saved_config: dict | None, cfg) -> None:
+    """Refuse, before any work, to resume a checkpoint whose run had another setting of a
+    key the saved state depends on; the one-line error names the key and both values."""
+    if saved_config is None:
+        return
+    for key in RESUME_KEYS:
+        old, new = _lookup(saved_config, key), _lookup(cfg, key)
+        if old != new:
+            raise ConfigError(f"{key}={new}: the checkpoint in this run directory was saved with"
+                              f" {key}={old}; resume with the same value, or use a new run"
+                              " directory (or resume=false to start over)")

@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from curiosity.envs.levels import heldout_level_seeds
 from curiosity.envs.vector import make_single_env
+from curiosity.seeding import RunStreams
 
 EVAL_FILE = "eval.csv"
 EVAL_FIELDS = (
@@ -77,7 +78,10 @@ class HeldOutEvaluator:
         self.device = device
         env_cfg = OmegaConf.merge(cfg.env, {"train_levels": 0})  # layouts come from the held-out seeds
         self.level_seeds = heldout_level_seeds(cfg.eval.episodes)
-        self.envs = [make_single_env(env_cfg) for _ in self.level_seeds]
+        # each env pinned to its held-out level; the reset seed only seeds its wrappers
+        # (sticky actions, TV), from the run's stream: independent across runs and evaluations
+        self.envs = [make_single_env(env_cfg, level_seeds=[s]) for s in self.level_seeds]
+        self.streams = RunStreams(cfg.seed)
         self.num_actions = int(self.envs[0].action_space.n)
         self.log = EvalLog(run_dir, resume_iteration)
         self.wandb_run = wandb_run
@@ -107,9 +111,10 @@ class HeldOutEvaluator:
 
     @torch.inference_mode()
     def _play(self, agent, iteration: int) -> dict[str, np.ndarray]:
-        gen = torch.Generator(device=self.device).manual_seed(self.seed * 1_000_003 + iteration)
+        gen = torch.Generator(device=self.device).manual_seed(self.streams.eval_seed(iteration))
         n = len(self.envs)
-        obs = np.stack([env.reset(seed=int(s))[0] for env, s in zip(self.envs, self.level_seeds)])
+        obs = np.stack([env.reset(seed=self.streams.eval_seed(iteration, 1 + i))[0]
+                        for i, env in enumerate(self.envs)])
         returns, lengths, success = np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n)
         active = np.ones(n, dtype=bool)
         while active.any():

@@ -25,11 +25,13 @@ from curiosity.agent import (
     ActorCritic,
     RolloutStorage,
     compute_gae,
+    continuing_successor_values,
     explained_variance,
     grad_norm,
     ppo_update,
 )
-from curiosity.checkpoint import load_checkpoint, save_checkpoint
+from curiosity.agent.ppo import minibatches
+from curiosity.checkpoint import check_resume_compatible, load_checkpoint, save_checkpoint
 from curiosity.config import ConfigError
 from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
 from curiosity.envs.noisy_tv import TV_KEYS, tv_distraction_metrics
@@ -46,14 +48,18 @@ from curiosity.logging import MetricsSink
 from curiosity.nan_guard import NanGuard, NonFiniteError
 from curiosity.render import render_during_training
 from curiosity.run_info import collect_run_info, write_json
+from curiosity.seeding import RunStreams
 
 SCORE_CHUNK = 4096  # rows per forward pass when scoring a whole rollout
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    """Seed the global generators from the run's streams (``curiosity.seeding``), so no two
+    runs share a torch, numpy or python stream and the same seed repeats exactly."""
+    streams = RunStreams(seed)
+    random.seed(streams.python_seed())
+    np.random.seed(streams.numpy_seed())
+    torch.manual_seed(streams.torch_seed())  # also seeds every CUDA device
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
@@ -92,8 +98,14 @@ class Trainer:
         if cfg.torch_threads:  # 0 = auto, decided by curiosity.train (1 thread in parallel sweeps)
             torch.set_num_threads(cfg.torch_threads)
 
+        # a checkpoint to resume from is read first: a changed setting is refused before any
+        # work, and envs that cannot be restored are reseeded for the resumed iteration
+        resume_state = load_checkpoint(self.run_dir, map_location=self.device) if cfg.resume else None
+        if resume_state is not None:
+            check_resume_compatible(resume_state.get("config"), cfg)
+        generation = 0 if resume_state is None else int(resume_state["iteration"])
         self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=cfg.method.predictor_full_obs,
-                                    grid_crop=cfg.method.predictor_crop)
+                                    grid_crop=cfg.method.predictor_crop, generation=generation)
         spec = self.envs.summary
         self.num_envs = cfg.env.num_envs
         self.num_actions = spec.num_actions
@@ -134,7 +146,10 @@ class Trainer:
         self.iteration = 0
         self.elapsed = 0.0  # wall seconds of training, carried across resumes
         self.obs = None
-        self._resumed = self._try_resume() if cfg.resume else False
+        self._warned_unpicklable = False
+        self._resumed = resume_state is not None
+        if self._resumed:
+            self._resume(resume_state)
         if not self._resumed:
             self.obs, info = self.envs.reset()
             if self.intrinsic is not None and m.obs_norm and m.obs_norm_init_steps > 0:
@@ -164,10 +179,7 @@ class Trainer:
             nxt = info["next_obs"] if self.pred_view is None else self.pred_view.advance(info)
             self.obs_norm.update(onehot_planes_batched(torch.as_tensor(nxt, device=self.device)))
 
-    def _try_resume(self) -> bool:
-        state = load_checkpoint(self.run_dir, map_location=self.device)
-        if state is None:
-            return False
+    def _resume(self, state: dict) -> None:
         self.agent.load_state_dict(state["agent"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.intrinsic is not None:
@@ -178,32 +190,49 @@ class Trainer:
         self.rew_norm.load_state_dict(state["rew_norm"])
         self.explore.load_state_dict(state["explore"])
         torch.set_rng_state(state["torch_rng"])
+        if self.device.type == "cuda" and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         np.random.set_state(state["numpy_rng"])
         random.setstate(state["python_rng"])
         self.iteration, self.elapsed = state["iteration"], state["elapsed"]
-        if state.get("envs") is not None and self._envs_picklable():
+        if state.get("envs") is not None and self._envs_snapshottable():
             self.envs.venv.envs = pickle.loads(state["envs"])
             self.obs = state["obs"]
             if self.pred_view is not None:
                 self.pred_view.load(state["pred_view"])
-        else:
-            warnings.warn("resuming without the envs' state (async or envpool): episodes restart,"
-                          " so the continued run is not bit-identical to an uninterrupted one", stacklevel=2)
+        else:  # the envs were built with streams for this iteration (generation), not the start's
+            warnings.warn("resuming without the envs' state (async, envpool or unpicklable envs):"
+                          " episodes restart on fresh layouts, so the continued run is not"
+                          " bit-identical to an uninterrupted one", stacklevel=2)
             self.obs, info = self.envs.reset()
             self.explore.restart_episodes(info["agent_x"], info["agent_y"], info["agent_dir"])
             if self.pred_view is not None:
                 self.pred_view.start(info)
-        return True
 
-    def _envs_picklable(self) -> bool:
+    def _envs_snapshottable(self) -> bool:
         """Python envs in one process can be snapshotted (async workers and envpool cannot)."""
         return self.cfg.env.vectorization == "sync" and self.envs.backend == "python"
+
+    def _envs_snapshot(self) -> bytes | None:
+        """The pickled envs, or None (warned once) when they cannot be pickled: a user task
+        holding a lambda, a file handle or a generator must never lose the run at its first
+        checkpoint; everything else is saved and a resume restarts episodes."""
+        if not self._envs_snapshottable():
+            return None
+        try:
+            return pickle.dumps(self.envs.venv.envs)
+        except Exception as err:  # pickling user objects can raise anything
+            if not self._warned_unpicklable:
+                warnings.warn(f"checkpoint: the envs of env.id={self.cfg.env.id} cannot be pickled"
+                              f" ({type(err).__name__}: {err}); saving everything else, a resume"
+                              " will restart episodes", stacklevel=2)
+                self._warned_unpicklable = True
+            return None
 
     def checkpoint(self) -> None:
         save_checkpoint(self.run_dir, self.checkpoint_state())
 
     def checkpoint_state(self) -> dict:
-        sync = self._envs_picklable()
         return {
             "iteration": self.iteration,
             "frames": self.iteration * self.batch_size,
@@ -216,9 +245,10 @@ class Trainer:
             "rew_norm": self.rew_norm.state_dict(),
             "explore": self.explore.state_dict(),
             "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None,
             "numpy_rng": np.random.get_state(),
             "python_rng": random.getstate(),
-            "envs": pickle.dumps(self.envs.venv.envs) if sync else None,
+            "envs": self._envs_snapshot(),
             "obs": self.obs,
             "pred_view": None if self.pred_view is None else self.pred_view.state(),
             "config": OmegaConf.to_container(self.cfg, resolve=True),
@@ -274,11 +304,14 @@ class Trainer:
 
     @torch.inference_mode()
     def _bootstrap_values(self) -> None:
-        """V(successor) for every row (the final obs at episode ends).
+        """V(successor) for every row.
 
-        Mid-episode the successor is the next row's obs, whose values the rollout already
-        computed; only episode ends, invalid rows and the last step need a forward pass
-        (about 1/13 of an iteration's FLOPs saved).
+        Episodic streams (extrinsic, and intrinsic with ``method.episodic``): the final obs
+        at episode ends, so truncation bootstraps. Mid-episode the successor is the next
+        row's obs, whose values the rollout already computed; only episode ends, invalid
+        rows and the last step need a forward pass (about 1/13 of an iteration's FLOPs saved).
+        The continuing intrinsic stream (RND's definition) takes the next valid row's value
+        instead, and V_int(obs to act on next) after the last row.
         """
         s = self.storage
         if self.random_policy is not None:
@@ -292,6 +325,9 @@ class Trainer:
         ext, intr = zip(*(self.agent.values(flat[i : i + SCORE_CHUNK]) for i in range(0, len(flat), SCORE_CHUNK)))
         s.next_values_ext.view(-1)[idx] = torch.cat(ext)
         s.next_values_int.view(-1)[idx] = torch.cat(intr)
+        if not self.cfg.method.episodic:
+            last_int = self.agent.values(torch.as_tensor(self.obs, device=self.device))[1]
+            s.next_values_int.copy_(continuing_successor_values(s.values_int, s.valid, last_int))
 
     def _transitions(self, idx: torch.Tensor | None = None) -> TransitionBatch:
         s = self.storage
@@ -332,9 +368,8 @@ class Trainer:
         for _ in range(m.update_epochs):
             keep = valid_idx[torch.rand(len(valid_idx), device=self.device) < m.update_proportion]
             perm = keep[torch.randperm(len(keep), device=self.device)]
-            mb = max(1, math.ceil(len(perm) / self.cfg.agent.num_minibatches))
-            for i in range(0, len(perm), mb):
-                loss, metrics = self.intrinsic.loss(self._transitions(perm[i : i + mb]))
+            for idx in minibatches(perm, self.cfg.agent.num_minibatches) if len(perm) else ():
+                loss, metrics = self.intrinsic.loss(self._transitions(idx))
                 self.int_optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 params = [p for p in self.intrinsic.parameters() if p.requires_grad]
@@ -369,7 +404,9 @@ class Trainer:
             return {}
         s, a = self.storage, self.cfg.agent
         if a.anneal_lr:
-            self.optimizer.param_groups[0]["lr"] = a.lr * (1.0 - self.iteration / self.num_iterations)
+            # iteration counts from 1: the first update uses the full lr, the last lr/N (CleanRL)
+            frac = 1.0 - (self.iteration - 1) / self.num_iterations
+            self.optimizer.param_groups[0]["lr"] = a.lr * frac
         idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
         flat = lambda x: x.reshape(-1, *x.shape[2:])[idx]  # noqa: E731
         batch = {

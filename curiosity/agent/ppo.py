@@ -23,6 +23,11 @@ def explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:
     return float("nan") if var == 0 else float(1 - (target - pred).var() / var)
 
 
+def minibatches(perm: torch.Tensor, num_minibatches: int) -> tuple[torch.Tensor, ...]:
+    """``perm`` split into exactly ``min(num_minibatches, len(perm))`` near-equal parts."""
+    return torch.tensor_split(perm, max(1, min(num_minibatches, len(perm))))
+
+
 def ppo_update(agent, optimizer, batch: dict, cfg, use_int_value: bool, generator=None) -> dict:
     """Run ``cfg.update_epochs`` epochs of minibatch PPO on ``batch`` (flat, valid rows only).
 
@@ -30,7 +35,6 @@ def ppo_update(agent, optimizer, batch: dict, cfg, use_int_value: bool, generato
     Returns the metrics of the update (means over minibatches; grad norms before clipping).
     """
     size = batch["actions"].shape[0]
-    mb_size = max(1, size // cfg.num_minibatches)
     components = agent.components()
     sums = None  # metric sums kept as one float64 tensor: a single host sync per update
     names: list[str] = []
@@ -38,8 +42,9 @@ def ppo_update(agent, optimizer, batch: dict, cfg, use_int_value: bool, generato
     stop = False
     for _ in range(cfg.update_epochs):
         perm = torch.randperm(size, device=batch["actions"].device, generator=generator)
-        for start in range(0, size, mb_size):
-            idx = perm[start : start + mb_size]
+        # exactly num_minibatches parts of near-equal size (never an extra 1-3 row step
+        # when the valid row count is ragged, as on envpool's autoreset rows)
+        for idx in minibatches(perm, cfg.num_minibatches):
             logits, v_ext, v_int = agent(batch["obs"][idx])
             dist = Categorical(logits=logits)
             new_logprob = dist.log_prob(batch["actions"][idx])

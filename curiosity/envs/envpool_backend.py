@@ -32,6 +32,7 @@ import gymnasium as gym
 import numpy as np
 
 from curiosity.envs.wrappers import NUM_COLORS, NUM_DIRECTIONS, NUM_OBJECTS, NUM_STATES
+from curiosity.seeding import RunStreams
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 # the Python backend (so options added later are never silently dropped).
 HANDLED_FIELDS = frozenset({"id", "num_envs", "vectorization", "backend", "max_episode_steps",
                             "sticky_action_prob", "envpool_threads"})
-STICKY_SEED_SALT = 0x571C  # same salt as wrappers.StickyActions: p>0 never shifts layouts
 
 
 def envpool_task_ids() -> frozenset[str]:
@@ -74,15 +74,17 @@ def envpool_unsupported(env_cfg, full_grid_info: bool = False) -> str | None:
     return None
 
 
-def make_envpool_or_python(env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0):
+def make_envpool_or_python(env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0,
+                           generation: int = 0):
     """The envpool vector env for ``env_cfg``, or the Python one with a warning saying why."""
     reason = envpool_unsupported(env_cfg, full_grid_info)
     if reason is None:
-        return EnvpoolGridVectorEnv(env_cfg, seed)
+        return EnvpoolGridVectorEnv(env_cfg, seed, generation=generation)
     from curiosity.envs.vector import GridVectorEnv
 
     log.warning("env.backend=envpool: %s; falling back to the python backend", reason)
-    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop)
+    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop,
+                         generation=generation)
 
 
 def compact_grid_space(view: int) -> gym.spaces.Box:
@@ -97,7 +99,7 @@ class EnvpoolGridVectorEnv:
 
     backend = "envpool"
 
-    def __init__(self, env_cfg, seed: int):
+    def __init__(self, env_cfg, seed: int, generation: int = 0):
         import envpool
 
         from curiosity.envs.vector import EnvSpecSummary
@@ -105,8 +107,12 @@ class EnvpoolGridVectorEnv:
         kwargs = {"num_threads": int(getattr(env_cfg, "envpool_threads", 0))}
         if env_cfg.max_episode_steps is not None:
             kwargs["max_episode_steps"] = int(env_cfg.max_episode_steps)
+        streams = RunStreams(seed)
+        # envpool seeds env i with base + i: a base drawn from the run's stream, never the
+        # run seed itself (runs s and s+1 would share all but one env)
+        self.pool_seed = streams.envpool_seed(generation)
         self.pool = envpool.make(env_cfg.id, env_type="gymnasium", num_envs=env_cfg.num_envs,
-                                 seed=seed, **kwargs)
+                                 seed=self.pool_seed, **kwargs)
         self.num_envs = env_cfg.num_envs
         self.seed = seed
         self.sticky_p = float(env_cfg.sticky_action_prob)
@@ -119,7 +125,7 @@ class EnvpoolGridVectorEnv:
         self._reset_next = np.zeros(self.num_envs, dtype=bool)  # envpool resets these rows on this step
         self._last_action = np.zeros(self.num_envs, dtype=np.int64)
         self._has_last = np.zeros(self.num_envs, dtype=bool)
-        self._sticky_rng = np.random.default_rng([seed, STICKY_SEED_SALT])
+        self._sticky_rng = streams.envpool_sticky_rng(generation)
         self.pool.reset()
         states = self.pool.debug_states()
         self.summary = EnvSpecSummary(

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import gymnasium as gym
 import numpy as np
 
+from curiosity.seeding import LEVELS, wrapper_rng
+
 HELDOUT_START = 1 << 30  # first held-out seed; training sets must stay below it
 MAX_TRAIN_LEVELS = HELDOUT_START
 
@@ -52,7 +54,7 @@ class FixedLevels(gym.Wrapper):
 
     def reset(self, *, seed=None, options=None):
         if seed is not None:
-            self._chooser = np.random.default_rng([seed, 0x1E7E1])
+            self._chooser = wrapper_rng(seed, LEVELS)
         self.current_level = int(self.level_seeds[self._chooser.integers(len(self.level_seeds))])
         obs, info = self.env.reset(seed=self.current_level, options=options)
         info["level_seed"] = self.current_level

@@ -33,17 +33,16 @@ from minigrid.core.world_object import Ball, Door, Goal
 from minigrid.envs import MultiRoomEnv
 
 from curiosity.envs.registration import NOISY_TV_TASKS
+from curiosity.seeding import TV, wrapper_rng
 
 TV_KEYS = ("tv_action", "tv_in_view", "tv_in_prev_view")
 TV_MODES = ("none", "remote", "in_world")
 RESAMPLE_MODES = ("step", "remote")
 DONE_ACTION = 6  # MiniGrid's `done`: ends nothing and changes nothing in most tasks
 BALL_IDX = OBJECT_TO_IDX["ball"]
-_RNG_TAG = 0x7F7  # separates the TV's stream from other seed-derived streams
-
-
 def _tv_rng(seed: int | None) -> np.random.Generator:
-    return np.random.default_rng(None if seed is None else [seed, _RNG_TAG])
+    """The TV's own stream: a child of the reset seed, apart from layouts and sticky actions."""
+    return np.random.default_rng() if seed is None else wrapper_rng(seed, TV)
 
 
 class RemoteControlTV(gym.Wrapper):

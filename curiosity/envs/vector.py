@@ -32,6 +32,7 @@ from curiosity.envs.levels import FixedLevels, train_level_seeds
 from curiosity.envs.noisy_tv import TV_KEYS, task_id, wrap_noisy_tv_compact, wrap_noisy_tv_raw
 from curiosity.envs.registration import register_extra_envs
 from curiosity.envs.wrappers import CompactGridObs, StepInfo, StickyActions, grid_size
+from curiosity.seeding import RunStreams
 
 STEP_KEYS = ("agent_x", "agent_y", "agent_dir")
 EPISODE_KEYS = ("episode_return", "episode_length", "episode_success")
@@ -56,13 +57,19 @@ def resolve_env_id(env_id: str) -> str:
 
 
 def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: bool = False,
-                    grid_crop: int = 0) -> gym.Env:
-    """One wrapped env: task -> sticky actions -> step info -> compact grid obs (+ noisy TV)."""
+                    grid_crop: int = 0, level_seeds=None) -> gym.Env:
+    """One wrapped env: task -> sticky actions -> step info -> compact grid obs (+ noisy TV).
+
+    ``level_seeds`` pins the layouts to those seeds (the held-out evaluator passes one
+    level per env, so the reset seed only seeds the wrappers' streams).
+    """
     kwargs = {}
     if env_cfg.max_episode_steps is not None:
         kwargs["max_steps"] = int(env_cfg.max_episode_steps)
     env = gym.make(task_id(env_cfg), render_mode=render_mode, **kwargs)  # a noisy-TV id -> its task
-    if getattr(env_cfg, "train_levels", 0) > 0:  # pin layouts to a finite training set
+    if level_seeds is not None:
+        env = FixedLevels(env, level_seeds)
+    elif getattr(env_cfg, "train_levels", 0) > 0:  # pin layouts to a finite training set
         env = FixedLevels(env, train_level_seeds(env_cfg.train_levels))
     env = wrap_noisy_tv_raw(env, env_cfg)  # in-world TV: outside level pinning, sees executed actions
     if env_cfg.sticky_action_prob > 0:
@@ -91,7 +98,8 @@ class GridVectorEnv:
 
     backend = "python"
 
-    def __init__(self, env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0):
+    def __init__(self, env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0,
+                 generation: int = 0):
         resolve_env_id(env_cfg.id)
         fns = [lambda: make_single_env(env_cfg, full_grid_info=full_grid_info, grid_crop=grid_crop)
                for _ in range(env_cfg.num_envs)]
@@ -99,6 +107,8 @@ class GridVectorEnv:
         self.venv = cls(fns, autoreset_mode=AutoresetMode.SAME_STEP)
         self.num_envs = env_cfg.num_envs
         self.seed = seed
+        # one reset seed per env from the run's SeedSequence (never seed + i: see curiosity.seeding)
+        self.env_seeds = RunStreams(seed).env_seeds(self.num_envs, generation)
         self.tv_keys = TV_KEYS if getattr(env_cfg, "noisy_tv", "none") != "none" else ()
         self.full_grid_info = full_grid_info
         probe = make_single_env(env_cfg, full_grid_info=full_grid_info, grid_crop=grid_crop)
@@ -117,7 +127,7 @@ class GridVectorEnv:
         self._last_agent = None
 
     def reset(self) -> tuple[np.ndarray, dict]:
-        obs, info = self.venv.reset(seed=self.seed)
+        obs, info = self.venv.reset(seed=self.env_seeds)
         keys = STEP_KEYS + (("full_grid",) if self.full_grid_info else ())
         return obs, {k: np.asarray(info[k]) for k in keys}
 
@@ -149,8 +159,10 @@ class GridVectorEnv:
         self.venv.close()
 
 
-def make_vector_env(env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0):
-    """Build the batched env for ``env_cfg`` (N copies, seeded ``seed, seed+1, ...``).
+def make_vector_env(env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0,
+                    generation: int = 0):
+    """Build the batched env for ``env_cfg``: N copies, each with its own streams derived
+    from the run's ``SeedSequence(seed)`` (``generation`` > 0: a resume that reseeds).
 
     ``full_grid_info`` adds ``full_grid``/``next_full_grid`` to every step's info (python
     backend): the whole grid, or a ``grid_crop`` x ``grid_crop`` window around the agent.
@@ -159,7 +171,9 @@ def make_vector_env(env_cfg, seed: int, full_grid_info: bool = False, grid_crop:
     if backend == "envpool":  # falls back to python, with a logged warning, where envpool can't
         from curiosity.envs.envpool_backend import make_envpool_or_python
 
-        return make_envpool_or_python(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop)
+        return make_envpool_or_python(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop,
+                                      generation=generation)
     if backend != "python":
         raise ValueError(f"env.backend={backend}: unknown backend (choose 'python' or 'envpool')")
-    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop)
+    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop,
+                         generation=generation)

@@ -14,6 +14,8 @@ import numpy as np
 from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 from minigrid.wrappers import FullyObsWrapper
 
+from curiosity.seeding import STICKY, wrapper_rng
+
 NUM_OBJECTS = 11  # MiniGrid object indices 0..10
 NUM_COLORS = 6
 NUM_STATES = 3  # open, closed, locked
@@ -56,8 +58,9 @@ class CompactGridObs(gym.ObservationWrapper):
 class StickyActions(gym.Wrapper):
     """With probability ``p`` the previous action is repeated instead of the chosen one.
 
-    Uses its own RNG, seeded from the reset seed, so sticky actions never perturb the
-    layout RNG of the task: p=0 and p>0 runs see the same sequence of levels.
+    Uses its own RNG, a child of the reset seed (``curiosity.seeding.wrapper_rng``), so
+    sticky actions never perturb the layout RNG of the task: p=0 and p>0 runs see the same
+    sequence of levels.
     """
 
     def __init__(self, env: gym.Env, p: float):
@@ -70,7 +73,7 @@ class StickyActions(gym.Wrapper):
 
     def reset(self, *, seed=None, options=None):
         if seed is not None:
-            self._rng = np.random.default_rng([seed, 0x571C])
+            self._rng = wrapper_rng(seed, STICKY)
         self._last_action = None
         return self.env.reset(seed=seed, options=options)
 
