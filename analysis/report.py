@@ -320,7 +320,8 @@ class Report:
             "with few finished episodes are the failing ones and dropping them would select again. Curves "
             f"are then an episode-weighted rolling mean over {SMOOTH_ROWS} iterations, drawn from the first "
             "full window; the tidy table keeps every row and marks these with `warmup`.",
-            "- **AUC M**: the time-average of M over training (trapezoid rule over frames up to the budget).",
+            "- **AUC M**: the time-average of M over training (trapezoid rule over frames up to the budget); "
+            "for per-episode metrics, of the drawn curve (after the warm-up, episode-weighted).",
             f"- **frames to M >= t**: first frame at which the (episode-weighted) rolling mean of M over {SMOOTH_ROWS} logged "
             f"iterations (a full window) reaches t (t = {self.threshold:g} for {primary}); seeds that never reach it count as "
             "the budget in means/CIs (a censored value: the truth is larger) and are listed as 'never reached'.",
