@@ -21,6 +21,7 @@ from analysis import figures, tables
 from analysis.checklist import build_checklist, provenance
 from analysis.runs import (
     EPISODE_METRICS,
+    EPISODES_COLUMN,
     Labels,
     Run,
     Skipped,
@@ -114,7 +115,7 @@ def config_common(runs: list[Run]) -> pd.DataFrame:
 
 def warmup_text(runs: list[Run]) -> str:
     """One sentence for the report: how much of each run the episode warm-up rule left out."""
-    counted = [r for r in runs if r.warmup.any() or "charts/episodes" in r.metrics]
+    counted = [r for r in runs if EPISODES_COLUMN in r.metrics and r.num_envs is not None]
     if not counted:
         return ("No run logged `charts/episodes`: the episode warm-up rule (see Definitions) could not be "
                 "applied, so the first points of per-episode curves may read high.")

@@ -20,8 +20,8 @@ per rollout) the method trains on the transitions gathered since, with the train
 Differences from this testbed's trainer, which SB3's single value head imposes: the two
 rewards are summed before GAE (the trainer keeps two value heads and sums advantages), so the
 intrinsic stream shares the extrinsic discount and is cut at episode ends even for
-non-episodic methods (RND); rewards are normalized step by step with the statistics so far
-(the trainer normalizes a rollout after folding all of it in). Methods with
+non-episodic methods (RND); rewards and inputs are normalized step by step with the
+statistics so far (the trainer normalizes a rollout after folding all of it in). Methods with
 ``predictor_full_obs`` read ``info["full_grid"]``/``info["full_grid_succ"]`` that
 :func:`make_env` adds; with ``predictor_full_obs=false`` they read the observation.
 """
@@ -64,6 +64,7 @@ class IntrinsicRewardVecEnv(VecEnvWrapper):
         self.ext_coef = float(cfg.ext_coef if ext_coef is None else ext_coef)
         self.train_every, self.num_minibatches = int(train_every), int(num_minibatches)
         self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.rng = np.random.default_rng(seed)  # the obs-statistics warm-up's random actions
         self.last_train_metrics: dict[str, float] = {}
         self._current = None  # the predictor's grids the next actions are taken in
         self._actions = None
@@ -92,7 +93,7 @@ class IntrinsicRewardVecEnv(VecEnvWrapper):
         fold their successors into the input statistics (not training frames), then a reset."""
         cfg = self.intrinsic.method
         for _ in range(cfg.obs_norm_init_steps if cfg.obs_norm else 0):
-            actions = np.array([self.action_space.sample() for _ in range(self.num_envs)])
+            actions = self.rng.integers(self.action_space.n, size=self.num_envs)
             obs, _, dones, infos = self.venv.step(actions)
             self.intrinsic.update_obs_stats(self._successors(obs, dones, infos))
         self._obs_stats_ready = True
