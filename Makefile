@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# GPU users: install your own torch build into $(VENV) first; otherwise the pinned CPU build.
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_PIN)
-	$(PY) -m pip install --quiet -e ".[sweep,stats,dev]"
+	$(PY) -m pip install --quiet -e ".[sweep,stats,sb3,dev]"
 	# envpool (the fast backend) is optional: without a wheel for this platform its tests skip.
 	$(PY) -m pip install --quiet -e ".[fast]" || echo "envpool not installed: env.backend=envpool falls back to python"
 	touch $(STAMP)

@@ -14,8 +14,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
 from analysis import stats  # noqa: E402
-from analysis.runs import Labels, Run  # noqa: E402
-from analysis.scores import CUMULATIVE, SMOOTH_ROWS, ScoreSpec, curve  # noqa: E402
+from analysis.runs import EPISODE_METRICS, Labels, Run  # noqa: E402
+from analysis.scores import CUMULATIVE, SMOOTH_ROWS, ScoreSpec, curve, smoothed  # noqa: E402
 
 DPI = 120
 CURVE_POINTS = 100  # learning curves are resampled onto this many frames per task
@@ -74,7 +74,9 @@ def _grid(n_tasks: int, width: float = 5.0, height: float = 3.6, max_cols: int =
 
 def seed_curves(runs: list[Run], metric: str, budget: int, smooth: int = SMOOTH_ROWS):
     """(frames grid, (seeds, points) array, seeds): each run's rolling-mean curve interpolated on a
-    common grid up to ``budget``; NaN past the point a run reached (unfinished runs)."""
+    common grid up to ``budget``; NaN past the point a run reached (unfinished runs). Per-episode
+    metrics: warm-up dropped, episode-weighted, drawn from the first full window on
+    (:func:`analysis.scores.smoothed`)."""
     grid = np.linspace(0, budget, CURVE_POINTS + 1)[1:]
     if metric in CUMULATIVE:
         smooth = 1  # a running count needs no smoothing
@@ -83,8 +85,11 @@ def seed_curves(runs: list[Run], metric: str, budget: int, smooth: int = SMOOTH_
         c = curve(r, metric, budget)
         if c.empty:
             continue
-        x = c["frames"].to_numpy(float)
-        y = c["value"].rolling(smooth, min_periods=1).mean().to_numpy(float)
+        y = smoothed(c, smooth, full_window=metric in EPISODE_METRICS)
+        keep = y.notna().to_numpy()
+        if not keep.any():
+            continue
+        x, y = c["frames"].to_numpy(float)[keep], y.to_numpy(float)[keep]
         vals = np.interp(grid, x, y)
         vals[(grid < x[0]) | (grid > x[-1])] = np.nan
         rows.append(vals)
@@ -147,7 +152,8 @@ def learning_curves(runs, labels: Labels, metric: str, budgets: dict, colors: di
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.suptitle(f"{metric_label(metric)}: {aggregate_name} over seeds (line), 95% bootstrap CI (band),\n"
-                 f"seeds (thin), runs short of the budget (dashed); rolling mean of {SMOOTH_ROWS} iterations",
+                 f"seeds (thin), runs short of the budget (dashed); rolling mean of {SMOOTH_ROWS} iterations"
+                 + (" (episode-weighted, after the warm-up)" if metric in EPISODE_METRICS else ""),
                  fontsize=10, y=1.06)
     if not drawn:
         plt.close(fig)

@@ -20,6 +20,8 @@ import pandas as pd
 from analysis import figures, tables
 from analysis.checklist import build_checklist, provenance
 from analysis.runs import (
+    EPISODE_METRICS,
+    EPISODES_COLUMN,
     Labels,
     Run,
     Skipped,
@@ -109,6 +111,21 @@ def config_common(runs: list[Run]) -> pd.DataFrame:
     keys = sorted(set().union(*flats))
     return pd.DataFrame([{"key": k, "value": flats[0].get(k)} for k in keys
                          if len({repr(f.get(k)) for f in flats}) == 1])
+
+
+def warmup_text(runs: list[Run]) -> str:
+    """One sentence for the report: how much of each run the episode warm-up rule left out."""
+    counted = [r for r in runs if EPISODES_COLUMN in r.metrics and r.num_envs is not None]
+    if not counted:
+        return ("No run logged `charts/episodes`: the episode warm-up rule (see Definitions) could not be "
+                "applied, so the first points of per-episode curves may read high.")
+    iters = np.array([int(r.warmup.sum()) for r in counted])
+    frames = np.array([float(r.metrics.loc[r.warmup, "frames"].max()) if r.warmup.any() else 0.0
+                       for r in counted])
+    text = (f"Per-episode metrics leave out each run's warm-up (see Definitions): median {np.median(iters):g} "
+            f"iterations (range {iters.min()}-{iters.max()}), up to {_fmt(float(frames.max()))} frames.")
+    missing = len(runs) - len(counted)
+    return text + (f" {missing} run(s) without `charts/episodes` are drawn unfiltered." if missing else "")
 
 
 class _NoFigures:
@@ -216,6 +233,7 @@ class Report:
     def _results_section(self, runs, labels, budgets, scores, specs, final, reach, colors, metrics) -> None:
         self.md.append("## Results\n")
         self.md.append("### Learning curves\n")
+        self.md.append(warmup_text(runs) + "\n")
         for m in metrics:
             path = self.draw.learning_curves(runs, labels, m, budgets, colors,
                                            self.fig_dir / f"curves_{_slug(m)}.png", self.aggregate)
@@ -292,10 +310,20 @@ class Report:
             f"- **final M**: mean of metric M over the logged iterations in the last {FINAL_WINDOW:.0%} of the "
             "budget's frames (for the cumulative `explore/distinct_states_total` and for held-out `eval/*` "
             "columns: the last value at or before the budget). `charts/success` is the fraction of training "
-            "episodes ending in an iteration that reached the goal; in the first iterations it over-weights "
-            "successes (a failure only ends at the time limit), so early points of its curves read high.",
-            "- **AUC M**: the time-average of M over training (trapezoid rule over frames up to the budget).",
-            f"- **frames to M >= t**: first frame at which the rolling mean of M over {SMOOTH_ROWS} logged "
+            "episodes ending in an iteration that reached the goal; final scores weight each iteration by the "
+            "episodes it finished.",
+            f"- **Episode warm-up** (per-episode metrics: {', '.join(f'`{m}`' for m in EPISODE_METRICS)}): "
+            "in the first iterations the episodes that finish are the short ones (all envs start together "
+            "and a failure only ends at the time limit), so success reads near 1 even for random actions. "
+            "An iteration enters curves, AUC, frames-to-threshold and final scores only once the episodes "
+            "finished in the iterations before it reach the run's number of parallel envs (each env has, on "
+            "average, ended its first episode); no larger per-iteration minimum is imposed, since iterations "
+            "with few finished episodes are the failing ones and dropping them would select again. Curves "
+            f"are then an episode-weighted rolling mean over {SMOOTH_ROWS} iterations, drawn from the first "
+            "full window; the tidy table keeps every row and marks these with `warmup`.",
+            "- **AUC M**: the time-average of M over training (trapezoid rule over frames up to the budget); "
+            "for per-episode metrics, of the drawn curve (after the warm-up, episode-weighted).",
+            f"- **frames to M >= t**: first frame at which the (episode-weighted) rolling mean of M over {SMOOTH_ROWS} logged "
             f"iterations (a full window) reaches t (t = {self.threshold:g} for {primary}); seeds that never reach it count as "
             "the budget in means/CIs (a censored value: the truth is larger) and are listed as 'never reached'.",
             f"- **solved**: final `charts/success` >= {self.solve_threshold:g}; 'frac_solved' is the fraction of "

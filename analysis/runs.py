@@ -24,6 +24,10 @@ RUN_MARKERS = ("config.yaml", "metrics.csv", "summary.json", "run_info.json")
 METRICS_FILE = "metrics.csv"
 EVAL_FILE = "eval.csv"
 VISITS_PATTERN = re.compile(r"visits_frames(\d+)\.npy$")
+EPISODES_COLUMN = "charts/episodes"  # episodes finished in the iteration (logged by the trainer)
+# per-episode averages over the episodes that finished in an iteration: subject to the warm-up rule
+EPISODE_METRICS = ("charts/success", "charts/episode_return", "charts/episode_length",
+                   "explore/cells_per_episode")
 
 
 @dataclass
@@ -80,6 +84,20 @@ class Run:
         return bool(self.summary) and self.summary.get("status") == "finished"
 
     @property
+    def num_envs(self) -> int | None:
+        try:
+            return int(self.config["env"]["num_envs"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
+    def warmup(self) -> pd.Series:
+        """Per metrics row: True while the run is in its episode warm-up (see :func:`episode_warmup`)."""
+        if EPISODES_COLUMN not in self.metrics or self.num_envs is None:
+            return pd.Series(False, index=self.metrics.index)
+        return episode_warmup(self.metrics[EPISODES_COLUMN], self.num_envs)
+
+    @property
     def wall_time_s(self) -> float | None:
         if self.summary and "wall_time_s" in self.summary:
             return float(self.summary["wall_time_s"])
@@ -87,6 +105,26 @@ class Run:
             last = self.metrics["time/elapsed"].dropna()
             return float(last.iloc[-1]) if len(last) else None
         return None
+
+
+def episode_warmup(episodes: pd.Series, num_envs: int) -> pd.Series:
+    """The warm-up rule for per-episode metrics: True for the rows (iterations) to leave out.
+
+    An iteration's success rate, return, length are averages over the episodes that *finished*
+    in it. Early on that sample is selected: all envs start together, so the first episodes to
+    end are the short ones, and a failure only ends at the time limit; the first iterations'
+    success reads near 1 even for random actions. An iteration counts only once the episodes
+    finished in the iterations *before* it reach ``num_envs`` (each env has, on average, ended
+    its first, selection-biased episode). No minimum is put on the iteration's own count beyond
+    one episode (an iteration with none has no value anyway): iterations with few finished
+    episodes are those where episodes are long, i.e. failing, and dropping them would select
+    again. What remains of the bias is handled by episode-weighted smoothing
+    (:func:`analysis.scores.smoothed`). Rows with a missing count count as zero episodes.
+    """
+    if num_envs < 1:
+        raise ValueError(f"num_envs={num_envs}: must be >= 1")
+    finished_before = episodes.fillna(0).cumsum().shift(1, fill_value=0)
+    return finished_before < num_envs
 
 
 @dataclass
@@ -221,6 +259,8 @@ def load_run(run_dir: Path, root: Path) -> Run | Skipped:
     if metrics is None:
         return Skipped(run_dir, name, "; ".join(notes) or "metrics.csv unusable")
 
+    if EPISODES_COLUMN not in metrics.columns and any(m in metrics.columns for m in EPISODE_METRICS):
+        notes.append(f"no {EPISODES_COLUMN} column: episode warm-up rule not applied to its curves")
     eval_path = run_dir / EVAL_FILE
     if eval_path.exists():
         try:
@@ -370,12 +410,16 @@ TIDY_PREFIXES = ("charts/", "explore/", "reward/", "tv/", "eval/", "intrinsic/")
 
 
 def tidy_table(runs: list[Run], labels: Labels, prefixes: tuple[str, ...] = TIDY_PREFIXES) -> pd.DataFrame:
-    """One row per (run, iteration, metric): run, task, env, method, variant, ablations, seed, frames, metric, value."""
+    """One row per (run, iteration, metric): run, task, env, method, variant, ablations, seed, frames,
+    metric, value, warmup (True on per-episode metrics of the iterations :func:`episode_warmup`
+    leaves out of curves and scores; kept here so the raw data stays complete)."""
     parts = []
     for r in runs:
         cols = [c for c in r.metrics.columns if c.startswith(prefixes)]
         long = r.metrics[["iteration", "frames", *cols]].melt(
             id_vars=["iteration", "frames"], var_name="metric", value_name="value").dropna(subset=["value"])
+        warm_iterations = set(r.metrics.loc[r.warmup, "iteration"])
+        long["warmup"] = long["metric"].isin(EPISODE_METRICS) & long["iteration"].isin(warm_iterations)
         long.insert(0, "run", r.name)
         long.insert(1, "task", labels.task[r.name])
         long.insert(2, "env", r.env)
@@ -387,5 +431,5 @@ def tidy_table(runs: list[Run], labels: Labels, prefixes: tuple[str, ...] = TIDY
         parts.append(long)
     if not parts:
         return pd.DataFrame(columns=["run", "task", "env", "method", "variant", "seed", "iteration",
-                                     "frames", "metric", "value"])
+                                     "frames", "metric", "value", "warmup"])
     return pd.concat(parts, ignore_index=True)

@@ -3,6 +3,11 @@
 Every score is taken at a common frame *budget* per task, so runs of different lengths are
 compared at the same point: longer runs are cut at the budget, runs that stop short of it
 (unfinished or configured shorter) get no score and are listed by the report.
+
+Per-episode metrics (success, return, length, cells per episode) follow the warm-up rule of
+:func:`analysis.runs.episode_warmup`: the first iterations, whose finished episodes are a
+selection of the short ones, are left out of curves and of every curve-derived score, and
+smoothing weights each iteration by the episodes it finished.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.runs import Labels, Run
+from analysis.runs import EPISODE_METRICS, EPISODES_COLUMN, Labels, Run
 
 FINAL_WINDOW = 0.1  # final score: mean over the last 10% of the budget's frames
 SMOOTH_ROWS = 5  # frames-to-threshold: rolling mean over this many logged iterations
@@ -49,17 +54,40 @@ class ScoreSpec:
 
 
 def curve(run: Run, metric: str, budget: int | None = None) -> pd.DataFrame:
-    """(frames, value) rows of ``metric`` with a value, cut at ``budget``."""
+    """(frames, value, weight) rows of ``metric`` with a value, cut at ``budget``.
+
+    For per-episode metrics the warm-up iterations are dropped and ``weight`` is the number of
+    episodes the iteration finished; otherwise (and for runs that did not log the count) 1.
+    """
     if metric not in run.metrics:
-        return pd.DataFrame({"frames": [], "value": []})
-    df = run.metrics[["frames", metric]].rename(columns={metric: "value"}).dropna()
+        return pd.DataFrame({"frames": [], "value": [], "weight": []})
+    df = run.metrics[["frames", metric]].rename(columns={metric: "value"})
+    df["weight"] = 1.0
+    if metric in EPISODE_METRICS and EPISODES_COLUMN in run.metrics:
+        df = df[~run.warmup]
+        df["weight"] = run.metrics.loc[df.index, EPISODES_COLUMN].astype(float)
+    df = df.dropna(subset=["frames", "value"])
+    df = df[df["weight"] > 0]
     if budget is not None:
         df = df[df["frames"] <= budget]
     return df.reset_index(drop=True)
 
 
+def smoothed(c: pd.DataFrame, smooth: int = SMOOTH_ROWS, full_window: bool = True) -> pd.Series:
+    """Weighted rolling mean of a :func:`curve` over ``smooth`` rows: sum(value * weight) /
+    sum(weight), so an iteration that finished one episode counts for one episode, not for as
+    much as one that finished sixteen. ``full_window``: NaN until ``smooth`` rows are in the
+    window (all rows when the curve is shorter), so no point rests on a single early row."""
+    if smooth < 1:
+        raise ValueError(f"smooth={smooth}: must be >= 1")
+    min_periods = min(smooth, len(c)) if full_window else 1
+    weighted = (c["value"] * c["weight"]).rolling(smooth, min_periods=min_periods).sum()
+    return weighted / c["weight"].rolling(smooth, min_periods=min_periods).sum()
+
+
 def final_score(run: Run, metric: str, budget: int, window: float = FINAL_WINDOW) -> float:
-    """Mean over the last ``window`` of the budget (last value for counters and eval columns)."""
+    """Mean over the last ``window`` of the budget (last value for counters and eval columns);
+    per-episode metrics weight each iteration by the episodes it finished."""
     if run.frames_reached < budget:
         return float("nan")
     c = curve(run, metric, budget)
@@ -68,14 +96,22 @@ def final_score(run: Run, metric: str, budget: int, window: float = FINAL_WINDOW
     if metric in CUMULATIVE or metric.startswith(SPARSE_PREFIX):
         return float(c["value"].iloc[-1])
     tail = c[c["frames"] > budget * (1.0 - window)]
-    return float(tail["value"].mean()) if len(tail) else float("nan")
+    if tail.empty:
+        return float("nan")
+    return float(np.average(tail["value"], weights=tail["weight"]))  # episode-weighted where logged
 
 
 def auc_score(run: Run, metric: str, budget: int) -> float:
-    """Time-average of the curve over [first logged frame, budget] (trapezoid), in metric units."""
+    """Time-average of the curve over [first kept frame, budget] (trapezoid), in metric units.
+
+    Per-episode metrics: the area under the curve the figures draw (warm-up dropped, episode-
+    weighted rolling mean from the first full window), so an iteration whose one finished episode
+    was a success does not lift the area as much as one where sixteen failed."""
     if run.frames_reached < budget:
         return float("nan")
     c = curve(run, metric, budget)
+    if metric in EPISODE_METRICS:  # the area under the drawn curve: weighted, from the first full window
+        c = c.assign(value=smoothed(c)).dropna(subset=["value"]).reset_index(drop=True)
     if len(c) < 2:
         return float(c["value"].iloc[0]) if len(c) else float("nan")
     x, y = c["frames"].to_numpy(float), c["value"].to_numpy(float)
@@ -90,10 +126,9 @@ def frames_to_threshold(run: Run, metric: str, threshold: float, budget: int,
     """
     c = curve(run, metric, budget)
     if not c.empty:
-        # a full window only: the first iterations' success is biased high (only successes end
-        # episodes before the time limit), and a single early row must not count as reaching it
-        smoothed = c["value"].rolling(smooth, min_periods=min(smooth, len(c))).mean()
-        hit = np.flatnonzero(smoothed.to_numpy() >= threshold)
+        # a full, episode-weighted window after the warm-up: a single early row whose few finished
+        # episodes were the short successful ones must not count as reaching it
+        hit = np.flatnonzero(smoothed(c, smooth).to_numpy() >= threshold)
         if len(hit):
             return float(c["frames"].iloc[hit[0]])
     return float("inf") if run.frames_reached >= budget else float("nan")
