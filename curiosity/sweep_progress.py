@@ -22,8 +22,8 @@ never names it. In MULTIRUN mode it
   line and the failed runs again.
 
 The ETA is the frames still to train (running runs' remaining budgets plus one budget per
-waiting run) divided by the sweep's frame rate so far; it is an estimate and shows ``?`` until
-a frame has been trained. Runs skipped by a resumed sweep count as finished from the start.
+waiting run) divided by the sweep's frame rate over the last minute (:class:`FrameRate`); it is
+an estimate and shows ``?`` until a frame has been trained. Runs skipped by a resumed sweep count as finished from the start.
 Remove the line with ``~hydra.callbacks.sweep_progress`` on the command line.
 """
 
@@ -107,11 +107,37 @@ def fmt_seconds(s: float | None) -> str:
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
+def frames_trained(snap: SweepSnapshot) -> int:
+    """Frames trained by this sweep invocation so far (resumed runs count from their restart)."""
+    return sum(max(r.frames - r.start_frames, 0) for r in snap.runs)
+
+
+class FrameRate:
+    """The sweep's frames per second over the last ``window_s`` seconds of polls.
+
+    The window starts no earlier than the last poll before the first trained frame, so the
+    seconds spent starting workers and building envs do not make the first ETAs minutes long,
+    and it slides so the rate follows the sweep (slots idle at the end, a slower method).
+    """
+
+    def __init__(self, window_s: float = 60.0):
+        self.window_s = window_s
+        self.samples: list[tuple[float, int]] = []
+
+    def add(self, elapsed: float, trained: int) -> float | None:
+        if self.samples and self.samples[-1][1] <= 0 and trained <= 0:
+            self.samples = []  # nothing trained yet: start the window at the newest such poll
+        self.samples.append((elapsed, trained))
+        while len(self.samples) > 2 and self.samples[1][0] <= elapsed - self.window_s:
+            self.samples.pop(0)
+        (t0, f0), (t1, f1) = self.samples[0], self.samples[-1]
+        return (f1 - f0) / (t1 - t0) if t1 > t0 and f1 > f0 else None
+
+
 def estimate_eta(snap: SweepSnapshot, total: int | None, default_budget: int | None,
-                 elapsed: float) -> float | None:
-    """Seconds left: frames still to train over the sweep's frame rate so far (None: unknown)."""
-    trained = sum(max(r.frames - r.start_frames, 0) for r in snap.runs)
-    if trained <= 0 or elapsed <= 0:
+                 rate: float | None) -> float | None:
+    """Seconds left: frames still to train over ``rate`` frames/s (None: unknown)."""
+    if not rate or rate <= 0:
         return None
     left = 0
     for r in snap.having("running"):
@@ -124,7 +150,7 @@ def estimate_eta(snap: SweepSnapshot, total: int | None, default_budget: int | N
         if default_budget is None:
             return None
         left += waiting * default_budget
-    return left / (trained / elapsed)
+    return left / rate
 
 
 def format_line(snap: SweepSnapshot, total: int | None, elapsed: float, eta: float | None,
@@ -167,6 +193,7 @@ class SweepMonitor:
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.t0 = clock()
         self._last_plain: float | None = None
+        self.rate = FrameRate()
         self._named_failures: set[str] = set()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -202,7 +229,8 @@ class SweepMonitor:
                 if r.name not in self._named_failures:
                     self._named_failures.add(r.name)
                     self._write(f"failed: {r.name}: {r.reason or 'no reason recorded'}")
-            eta = None if final else estimate_eta(snap, self.total, self.default_budget, elapsed)
+            rate = self.rate.add(elapsed, frames_trained(snap))
+            eta = None if final else estimate_eta(snap, self.total, self.default_budget, rate)
             line = format_line(snap, self.total, elapsed, eta, final=final)
             self.last_line = line
             if self.tty:

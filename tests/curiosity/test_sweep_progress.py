@@ -16,7 +16,15 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import open_dict
 
 from curiosity.config import register_configs
-from curiosity.sweep_progress import SweepMonitor, SweepProgress, count_jobs, estimate_eta, one_line
+from curiosity.sweep_progress import (
+    FrameRate,
+    SweepMonitor,
+    SweepProgress,
+    count_jobs,
+    estimate_eta,
+    frames_trained,
+    one_line,
+)
 from curiosity.sweep_scan import STATUS_FILE, SweepScanner, last_frames, write_job_status
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,9 +102,19 @@ def test_eta_is_frames_left_over_the_sweep_rate(tmp_path):
     _run(tmp_path, "a", frames=[1024], status=(TOKEN, "running", 0))
     _run(tmp_path, "b", frames=[2048], summary=True, status=(TOKEN, "completed", 0))
     snap = SweepScanner(tmp_path, TOKEN).scan()
-    # 3072 frames in 10 s; left: 1024 of a + 2 waiting runs x 2048
-    assert estimate_eta(snap, total=4, default_budget=2048, elapsed=10.0) == (1024 + 4096) / 307.2
-    assert estimate_eta(SweepScanner(tmp_path, "other").scan(), 4, 2048, 10.0) is None  # nothing trained yet
+    assert frames_trained(snap) == 3072
+    # left: 1024 of a + 2 waiting runs x 2048, at 512 frames/s
+    assert estimate_eta(snap, total=4, default_budget=2048, rate=512.0) == (1024 + 4096) / 512
+    assert estimate_eta(snap, total=4, default_budget=2048, rate=None) is None  # nothing trained yet
+
+
+def test_frame_rate_skips_start_up_and_slides():
+    rate = FrameRate(window_s=60.0)
+    assert rate.add(2.0, 0) is None and rate.add(8.0, 0) is None  # workers starting
+    assert rate.add(10.0, 4096) == 4096 / 2.0  # from the last poll before the first frame
+    assert rate.add(40.0, 4096 + 30 * 500) == (30 * 500 + 4096) / 32.0  # 500 frames/s since 10 s
+    assert rate.add(70.0, 4096 + 30 * 500 + 30 * 2000) == (30 * 500 + 30 * 2000) / 60.0  # last minute
+    assert rate.add(100.0, 4096 + 30 * 500 + 60 * 2000) == 2000.0  # the slow half-minute has slid out
 
 
 # ---------------------------------------------------------------- display
