@@ -22,10 +22,18 @@ from curiosity.sweep_progress import (
     SweepProgress,
     count_jobs,
     estimate_eta,
+    format_line,
     frames_trained,
     one_line,
 )
-from curiosity.sweep_scan import STATUS_FILE, SweepScanner, last_frames, write_job_status
+from curiosity.sweep_scan import (
+    STATUS_FILE,
+    RunProgress,
+    SweepScanner,
+    SweepSnapshot,
+    last_frames,
+    write_job_status,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "t1"
@@ -118,6 +126,15 @@ def test_frame_rate_skips_start_up_and_slides():
 
 
 # ---------------------------------------------------------------- display
+def test_many_running_runs_are_summed_and_unknown_totals_show_a_question_mark():
+    running = [RunProgress(f"r{i}", "running", 1000 * i, 65536) for i in range(6)]
+    snap = SweepSnapshot([*running, RunProgress("f", "failed", 0, None, reason="x")])
+    assert format_line(snap, 20, 65.0, 125.0) == (
+        "0/20 finished, 6 running (15.0k/393.2k frames), 1 failed, 13 waiting | 1m05s, ETA 2m05s")
+    assert format_line(snap, None, 3700.0, None, final=True) == (
+        "0/? finished, 6 running (15.0k/393.2k frames), 1 failed | 1h01m, sweep ended")
+
+
 class _Terminal(io.StringIO):
     def isatty(self):
         return True
