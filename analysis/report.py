@@ -396,8 +396,10 @@ def _inside(path: Path, parent: Path) -> bool:
         return False
 
 
-def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(prog="python -m analysis.report", description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    from curiosity.cli import prog_name
+
+    parser = argparse.ArgumentParser(prog=prog_name("analysis.report"), description=__doc__.splitlines()[0])
     parser.add_argument("runs_dir", type=Path, help="folder holding run directories (searched recursively)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default RUNS_DIR/report)")
     parser.add_argument("--metric", action="append", default=None,
@@ -410,6 +412,11 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--no-figures", action="store_true", help="tables and report.md only (fast)")
     parser.add_argument("--aggregate", choices=["IQM", "mean", "median"], default="IQM",
                         help="learning-curve aggregate over seeds (default IQM)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not args.runs_dir.is_dir():
         parser.error(f"runs_dir={args.runs_dir}: not a directory")

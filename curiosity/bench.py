@@ -19,6 +19,7 @@ iterations follow. Results print as a table and go to a CSV (``--out``).
 
     python -m curiosity.bench                       # every method, both backends
     python -m curiosity.bench --methods none --backends envpool --iterations 3
+    python -m curiosity.bench --methods none,rnd --backends python   # or: --methods none rnd
 """
 
 from __future__ import annotations
@@ -196,17 +197,63 @@ def format_table(table: pd.DataFrame) -> str:
                            na_rep="-")
 
 
-def main(argv=None) -> pd.DataFrame:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--methods", nargs="+", default=None, help="default: every conf/method/*.yaml")
-    parser.add_argument("--backends", nargs="+", default=["python", "envpool"], choices=["python", "envpool"])
-    parser.add_argument("--iterations", type=int, default=2, help="timed PPO iterations per method/backend")
-    parser.add_argument("--num-envs", type=int, default=16)
-    parser.add_argument("--torch-threads", type=int, default=0, help="0: torch's default (one per core, what a single run uses)")
-    parser.add_argument("--env-steps", type=int, default=500, help="vector steps for the raw env rate")
-    parser.add_argument("--out", type=Path, default=Path("bench_results/bench.csv"))
+BACKENDS = ("python", "envpool")
+
+
+def parse_names(values: list[str] | None, known, option: str) -> list[str] | None:
+    """``--methods none,rnd`` and ``--methods none rnd`` (and mixes) as one list of names.
+
+    Raises ValueError naming the first unknown name and the known ones (an unknown name
+    would otherwise reach Hydra's composer as a sweep value and fail there, far from here).
+    """
+    if values is None:
+        return None
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    if not names:
+        raise ValueError(f"{option}: no names given")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        hint = " (Hydra overrides go before the options or after --)" if "=" in unknown[0] else ""
+        raise ValueError(f"{option} {unknown[0]!r}: unknown; choose from {', '.join(known)}{hint}")
+    return list(dict.fromkeys(names))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from curiosity.cli import prog_name
+
+    parser = argparse.ArgumentParser(prog=prog_name("curiosity.bench"), description=__doc__.split("\n\n")[0],
+                                     epilog="Other arguments are Hydra overrides (key=value), e.g. "
+                                            "agent.num_steps=64 or env=doorkey_5x5.")
+    parser.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
+                        help="methods to time, comma- or space-separated conf/method names "
+                             "(default: every conf/method/*.yaml; 'none' is always added as the baseline)")
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), metavar="BACKEND",
+                        help="env backends, comma- or space-separated: python, envpool (default: both; "
+                             "envpool falls back to python where it is not installed)")
+    parser.add_argument("--iterations", type=int, default=2,
+                        help="timed PPO iterations per method/backend, after one FLOP-counted warm-up (default 2)")
+    parser.add_argument("--num-envs", type=int, default=16, help="parallel envs per run (default 16)")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch CPU threads; 0: torch's default (one per core, what a single run uses)")
+    parser.add_argument("--env-steps", type=int, default=500,
+                        help="vector steps for the raw env rate (random actions, no learner; default 500)")
+    parser.add_argument("--out", type=Path, default=Path("bench_results/bench.csv"),
+                        help="CSV written with one row per method/backend (default bench_results/bench.csv)")
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. agent.num_steps=64")
+    return parser
+
+
+def main(argv=None) -> pd.DataFrame:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        args.methods = parse_names(args.methods, available_methods(), "--methods")
+        args.backends = parse_names(args.backends, BACKENDS, "--backends")
+    except ValueError as err:
+        parser.error(str(err))
+    for key in ("iterations", "num_envs", "env_steps"):
+        if getattr(args, key) < 1:
+            parser.error(f"--{key.replace('_', '-')}={getattr(args, key)}: must be >= 1")
     methods = args.methods or available_methods()
     if BASELINE_METHOD not in methods:
         methods = [BASELINE_METHOD, *methods]  # the ratio column needs the baseline

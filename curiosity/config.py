@@ -13,6 +13,8 @@ from typing import Any, get_type_hints
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from curiosity import sweep_names  # noqa: F401  (registers the ${bounded_dirname:} resolver)
+
 
 class ConfigError(ValueError):
     """A composed config that cannot run; the message names the key and the value."""

@@ -208,8 +208,11 @@ def run(methods: list[str], sources: list[str], overrides: list[str], out: Path,
     return summary
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    from curiosity.cli import prog_name
+
+    parser = argparse.ArgumentParser(prog=prog_name("curiosity.diagnose"), description=__doc__.split("\n\n")[0],
+                                     epilog="Other arguments are Hydra overrides (key=value), e.g. env=doorkey_8x8.")
     parser.add_argument("--methods", default="forward_conv,forward_resnet,forward_transformer",
                         help="comma-separated conf/method names")
     parser.add_argument("--sources", default="null,random", help="comma-separated: null, random, checkpoint")
@@ -218,9 +221,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--updates", type=int, default=300, help="predictor updates per curve")
     parser.add_argument("--batch-size", type=int, default=256, help="transitions per update")
     parser.add_argument("--eval-every", type=int, default=10, help="updates between held-out evaluations")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data collection and the predictors (default 0)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--out", default="diagnose", help="output folder")
+    parser.add_argument("--out", default="diagnose", help="output folder for curves, plots and summary.csv (default diagnose)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args, overrides = parser.parse_known_args(argv)
     for key in ("transitions", "updates", "batch_size", "eval_every"):
         if getattr(args, key) < 1:

@@ -188,13 +188,23 @@ def write_visitation_heatmap(run_dir: Path, out: Path, env_id: str = "") -> Path
     return _draw(np.log10(counts), out, title, "log10 visits", cmap="viridis", bounds=bounds)
 
 
+def build_parser() -> argparse.ArgumentParser:
+    from curiosity.cli import prog_name
+
+    p = argparse.ArgumentParser(prog=prog_name("curiosity.heatmaps"), description=__doc__.split("\n\n")[0])
+    p.add_argument("run_dir", type=Path,
+                   help="a run directory (holds config.yaml, checkpoints/ and visitation/)")
+    p.add_argument("--checkpoint", type=Path, default=None,
+                   help="checkpoint to load (default RUN_DIR/checkpoints/latest.pt)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="layout seed of the intrinsic-reward map (default: the run's seed)")
+    p.add_argument("--out-dir", type=Path, default=None, help="folder for the PNGs (default RUN_DIR/heatmaps)")
+    p.add_argument("--device", default="cpu", help="torch device to load the networks on (default cpu)")
+    return p
+
+
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m curiosity.heatmaps", description=__doc__.split("\n\n")[0])
-    p.add_argument("run_dir", type=Path)
-    p.add_argument("--checkpoint", type=Path, default=None, help="default RUN_DIR/checkpoints/latest.pt")
-    p.add_argument("--seed", type=int, default=None, help="layout seed (default: the run's seed)")
-    p.add_argument("--out-dir", type=Path, default=None, help="default RUN_DIR/heatmaps")
-    p.add_argument("--device", default="cpu")
+    p = build_parser()
     args = p.parse_args(argv)
     try:
         state = RunState.load(args.run_dir, args.checkpoint, args.device)

@@ -154,14 +154,21 @@ def format_report(r: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m curiosity.profile", description=__doc__.split("\n\n")[0],
+def build_parser() -> argparse.ArgumentParser:
+    from curiosity.cli import prog_name
+
+    p = argparse.ArgumentParser(prog=prog_name("curiosity.profile"), description=__doc__.split("\n\n")[0],
                                 epilog="Other arguments are Hydra overrides (key=value).")
     p.add_argument("--iterations", type=int, default=5, help="measured iterations")
     p.add_argument("--warmup", type=int, default=1, help="iterations run first and not counted")
     p.add_argument("--torch-profiler", action="store_true", help="also print torch's top operators")
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     p.add_argument("--run-dir", type=Path, default=None, help="keep the run's files here (default: a temp dir)")
+    return p
+
+
+def main(argv=None) -> None:
+    p = build_parser()
     args, overrides = p.parse_known_args(argv)
     bad = [o for o in overrides if "=" not in o]
     if bad:

@@ -286,17 +286,27 @@ def render_during_training(trainer) -> list[Path]:
 
 
 # ---------------------------------------------------------------------- CLI
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m curiosity.render", description=__doc__.split("\n\n")[0])
-    p.add_argument("run_dir", type=Path)
-    p.add_argument("--checkpoint", type=Path, default=None, help="default RUN_DIR/checkpoints/latest.pt")
-    p.add_argument("--episodes", type=int, default=1)
-    p.add_argument("--out", type=Path, default=None, help="default RUN_DIR/renders/render_<frames>.gif")
+def build_parser() -> argparse.ArgumentParser:
+    from curiosity.cli import prog_name
+
+    p = argparse.ArgumentParser(prog=prog_name("curiosity.render"), description=__doc__.split("\n\n")[0])
+    p.add_argument("run_dir", type=Path, help="a run directory (holds config.yaml and checkpoints/)")
+    p.add_argument("--checkpoint", type=Path, default=None,
+                   help="checkpoint to load (default RUN_DIR/checkpoints/latest.pt)")
+    p.add_argument("--episodes", type=int, default=1, help="episodes to play, one after another (default 1)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="GIF to write; the per-step records go beside it as .jsonl "
+                        "(default RUN_DIR/renders/render_<frames>.gif)")
     p.add_argument("--frames-dir", type=Path, default=None, help="also write every frame as PNG here")
-    p.add_argument("--seed", type=int, default=None, help="layout seed of the first episode (default: run seed)")
-    p.add_argument("--greedy", action="store_true", help="argmax actions instead of sampling")
-    p.add_argument("--fps", type=float, default=4.0)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=None, help="layout seed of the first episode (default: the run's seed)")
+    p.add_argument("--greedy", action="store_true", help="argmax actions instead of sampling from the policy")
+    p.add_argument("--fps", type=float, default=4.0, help="frames per second of the GIF (default 4)")
+    p.add_argument("--device", default="cpu", help="torch device to load the networks on (default cpu)")
+    return p
+
+
+def main(argv=None) -> None:
+    p = build_parser()
     args = p.parse_args(argv)
     if args.episodes < 1:
         p.error(f"--episodes {args.episodes}: must be >= 1")
