@@ -57,7 +57,7 @@ class Disagreement(IntrinsicModule):
 
     def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
                  ensemble_size: int = 5, embedding_dim: int = 64, channels: int = 32,
-                 hidden: int = 256, bootstrap: bool = True):
+                 hidden: int = 256, bootstrap: bool = True, num_envs: int = 1):
         """
         Args:
             ensemble_size: number of forward models K (5 in the paper).
@@ -66,7 +66,7 @@ class Disagreement(IntrinsicModule):
             hidden: width of each member's two hidden layers.
             bootstrap: train each member on its own bootstrap resample (False: all on the batch).
         """
-        super().__init__(obs_space, action_space)
+        super().__init__(obs_space, action_space, num_envs)
         if ensemble_size < 2:
             raise ValueError(f"method.module.ensemble_size={ensemble_size}: must be >= 2 (a variance)")
         for key, value in (("embedding_dim", embedding_dim), ("channels", channels), ("hidden", hidden)):

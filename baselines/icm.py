@@ -33,7 +33,7 @@ class ICM(IntrinsicModule):
 
     def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
                  eta: float = 0.01, beta: float = 0.2, channels: int = 32, feature_channels: int = 128,
-                 num_convs: int = 3, hidden: int = 256):
+                 num_convs: int = 3, hidden: int = 256, num_envs: int = 1):
         """
         Args:
             eta: reward scale, eta * L_F (0.01 in the paper's code; cancels when the trainer's
@@ -44,7 +44,7 @@ class ICM(IntrinsicModule):
             num_convs: number of stride-2 3x3 encoder convs.
             hidden: width of the forward and inverse models' hidden layer.
         """
-        super().__init__(obs_space, action_space)
+        super().__init__(obs_space, action_space, num_envs)
         if eta <= 0:
             raise ValueError(f"method.module.eta={eta}: must be > 0")
         if not 0.0 <= beta <= 1.0:

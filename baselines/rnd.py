@@ -59,14 +59,15 @@ class RND(IntrinsicModule):
     """Fixed random target, trained predictor; reward = their squared error on s_{t+1}."""
 
     def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
-                 channels: int = 32, embedding_dim: int = 128, predictor_hidden: int = 256):
+                 channels: int = 32, embedding_dim: int = 128, predictor_hidden: int = 256,
+                 num_envs: int = 1):
         """
         Args:
             channels: width of the first conv of both networks (the next two use twice it).
             embedding_dim: size of the target embedding the predictor regresses.
             predictor_hidden: width of the predictor's two extra fully connected layers.
         """
-        super().__init__(obs_space, action_space)
+        super().__init__(obs_space, action_space, num_envs)
         for key, value in (("channels", channels), ("embedding_dim", embedding_dim),
                            ("predictor_hidden", predictor_hidden)):
             if value < 1:

@@ -68,7 +68,9 @@ class MethodConfig:
     ext_coef: float = 1.0  # weight of extrinsic advantages
     gamma_int: float = 0.99  # intrinsic discount
     lambda_int: float = 0.95  # intrinsic GAE lambda
-    episodic: bool = False  # intrinsic stream cut at episode ends (True) or not (False)
+    # the intrinsic return: continuing (flows across episode ends, RND) or episodic (cut there);
+    # not an episodic *bonus*: those are methods (count, ...) that reset memory per episode
+    int_stream: str = "continuing"
     reward_norm: bool = True  # divide intrinsic reward by running std of discounted intrinsic returns
     obs_norm: bool = True  # normalize predictor inputs by running mean/std, clip [-5, 5]
     obs_norm_init_steps: int = 0  # random-agent steps per env to initialise obs statistics
@@ -141,6 +143,13 @@ def _check_module_target(module) -> None:
         raise ConfigError(f"method.module._target_={target}: no such class (unknown architecture)") from None
 
 
+# keys that were renamed: using the old name is an error that says what to use instead
+RENAMED = {
+    "method.episodic": "renamed to method.int_stream=continuing|episodic (it only chooses whether"
+                       " the intrinsic return is cut at episode ends; episodic bonuses are methods)",
+}
+
+
 def _refuse_unknown_keys(node, schema: type, prefix: str = "") -> None:
     """Keys forced in with Hydra's ``+key=value`` bypass struct mode; refuse them here."""
     hints = get_type_hints(schema)
@@ -148,6 +157,8 @@ def _refuse_unknown_keys(node, schema: type, prefix: str = "") -> None:
     for key in node.keys():
         if key == "hydra" and not prefix:  # present when composed with return_hydra_config
             continue
+        if f"{prefix}{key}" in RENAMED:
+            raise ConfigError(f"{prefix}{key}: {RENAMED[f'{prefix}{key}']}")
         if key not in names:
             raise ConfigError(f"{prefix}{key}: unknown key (known: {', '.join(sorted(names))})")
         hint = hints.get(key)
@@ -191,6 +202,8 @@ def validate(cfg: DictConfig) -> None:
         _check(0.0 <= m[key] <= 1.0, f"method.{key}", m[key], "must be in [0, 1]")
     _check(0.0 < m.update_proportion <= 1.0, "method.update_proportion", m.update_proportion,
            "must be in (0, 1]")
+    _check(m.int_stream in ("continuing", "episodic"), "method.int_stream", m.int_stream,
+           "must be continuing or episodic")
     _check(m.update_epochs >= 1, "method.update_epochs", m.update_epochs, "must be >= 1")
     _check(m.obs_norm_init_steps >= 0, "method.obs_norm_init_steps", m.obs_norm_init_steps, "must be >= 0")
     _check(m.predictor_crop == 0 or (m.predictor_crop >= 3 and m.predictor_crop % 2 == 1),

@@ -16,7 +16,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from curiosity.config import ConfigError, register_configs, validate
+from curiosity.config import RENAMED, ConfigError, register_configs, validate
 from curiosity.nan_guard import NonFiniteError
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -97,7 +97,18 @@ def _hydra_main(cfg: DictConfig) -> float | None:
     return None if success is None else float(success)
 
 
+def _refuse_renamed_overrides(argv: list[str]) -> None:
+    """An override of a renamed key stops with the config error that names its new name
+    (Hydra's own message would only say the key is not in the schema)."""
+    for arg in argv:
+        key = arg.lstrip("+~").split("=", 1)[0]
+        if key in RENAMED:
+            print(f"config error: {key}: {RENAMED[key]}", file=sys.stderr)
+            sys.exit(2)
+
+
 def main() -> None:
+    _refuse_renamed_overrides(sys.argv[1:])
     register_configs()
     _hydra_main()
 

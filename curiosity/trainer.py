@@ -43,7 +43,6 @@ from curiosity.intrinsic import (
     ObsNormalizer,
     TransitionBatch,
 )
-from curiosity.intrinsic.observability import PredictorView
 from curiosity.logging import MetricsSink
 from curiosity.nan_guard import NanGuard, NonFiniteError
 from curiosity.render import render_during_training
@@ -64,12 +63,13 @@ def seed_everything(seed: int, deterministic: bool) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def build_intrinsic(method_cfg, obs_space, action_space) -> IntrinsicModule | None:
+def build_intrinsic(method_cfg, obs_space, action_space, num_envs: int = 1) -> IntrinsicModule | None:
     """Instantiate ``method.module`` (or None), turning bad kwargs into a ConfigError."""
     if method_cfg.module is None:
         return None
     try:
-        module = instantiate(method_cfg.module, obs_space=obs_space, action_space=action_space)
+        module = instantiate(method_cfg.module, obs_space=obs_space, action_space=action_space,
+                             num_envs=num_envs)
     except Exception as err:  # hydra wraps import and signature errors
         cause = err.__cause__ or err
         if str(cause).startswith("method.module."):  # the module named the bad key itself
@@ -121,7 +121,7 @@ class Trainer:
         # the predictor's grid: the policy's view, or the whole grid (method.predictor_full_obs)
         # or a window of it around the agent (method.predictor_crop)
         pred_space = self.envs.full_grid_space if m.predictor_full_obs else self.envs.single_observation_space
-        self.intrinsic = build_intrinsic(m, pred_space, self.envs.single_action_space)
+        self.intrinsic = build_intrinsic(m, pred_space, self.envs.single_action_space, self.num_envs)
         self.int_optimizer = None
         if self.intrinsic is not None:
             self.intrinsic.to(self.device)
@@ -132,9 +132,10 @@ class Trainer:
         self.obs_norm = ObsNormalizer((OBS_PLANES, h, w), device=self.device, enabled=m.obs_norm)
         self.rew_norm = IntrinsicRewardNormalizer(self.num_envs, m.gamma_int, device=self.device,
                                                   enabled=m.reward_norm)
-        self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device)
-        self.pred_view = (PredictorView(a.num_steps, self.num_envs, pred_space.shape, self.device)
-                          if m.predictor_full_obs else None)
+        self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device,
+                                      pred_shape=pred_space.shape if m.predictor_full_obs else None)
+        # True where the obs to act on next begins an episode (the rollout's episode_start)
+        self.next_episode_start = np.ones(self.num_envs, dtype=bool)
         self.explore = ExplorationTracker(self.num_envs, spec.grid_width, spec.grid_height)
         self.nan_guard = NanGuard(self)  # stops the run at the first NaN/inf, dumps to nan_dump/
         # this rollout's noisy-TV flags (tv_action, tv_in_view, tv_in_prev_view) for the tv/* metrics
@@ -157,8 +158,7 @@ class Trainer:
                 # warm-up steps are not training frames: start from the same reset as without them
                 self.obs, info = self.envs.reset()
             self.explore.start(info["agent_x"], info["agent_y"], info["agent_dir"])
-            if self.pred_view is not None:
-                self.pred_view.start(info)
+            self.storage.start_predictor(info)
         OmegaConf.save(cfg, self.run_dir / "config.yaml", resolve=True)
         info_path = self.run_dir / "run_info.json"
         if not info_path.exists():
@@ -176,8 +176,8 @@ class Trainer:
         for _ in range(steps_per_env):
             actions = np.random.randint(self.num_actions, size=self.num_envs)
             self.obs, *_ , info = self.envs.step(actions)
-            nxt = info["next_obs"] if self.pred_view is None else self.pred_view.advance(info)
-            self.obs_norm.update(onehot_planes_batched(torch.as_tensor(nxt, device=self.device)))
+            nxt = self.storage.advance_predictor(info, info["next_obs"])
+            self.obs_norm.update(onehot_planes_batched(nxt))
 
     def _resume(self, state: dict) -> None:
         self.agent.load_state_dict(state["agent"])
@@ -198,16 +198,16 @@ class Trainer:
         if state.get("envs") is not None and self._envs_snapshottable():
             self.envs.venv.envs = pickle.loads(state["envs"])
             self.obs = state["obs"]
-            if self.pred_view is not None:
-                self.pred_view.load(state["pred_view"])
+            self.storage.load_predictor_state(state["pred_view"])
+            self.next_episode_start = np.asarray(state.get("next_episode_start", self.next_episode_start))
         else:  # the envs were built with streams for this iteration (generation), not the start's
             warnings.warn("resuming without the envs' state (async, envpool or unpicklable envs):"
                           " episodes restart on fresh layouts, so the continued run is not"
                           " bit-identical to an uninterrupted one", stacklevel=2)
             self.obs, info = self.envs.reset()
             self.explore.restart_episodes(info["agent_x"], info["agent_y"], info["agent_dir"])
-            if self.pred_view is not None:
-                self.pred_view.start(info)
+            self.storage.start_predictor(info)
+            self.next_episode_start[:] = True
 
     def _envs_snapshottable(self) -> bool:
         """Python envs in one process can be snapshotted (async workers and envpool cannot)."""
@@ -250,7 +250,8 @@ class Trainer:
             "python_rng": random.getstate(),
             "envs": self._envs_snapshot(),
             "obs": self.obs,
-            "pred_view": None if self.pred_view is None else self.pred_view.state(),
+            "pred_view": self.storage.predictor_state(),
+            "next_episode_start": self.next_episode_start.copy(),
             "config": OmegaConf.to_container(self.cfg, resolve=True),
         }
 
@@ -283,10 +284,17 @@ class Trainer:
             s.next_obs[step] = torch.as_tensor(info["next_obs"], device=dev)
             s.rewards_ext[step] = torch.as_tensor(reward, device=dev)
             s.terminated[step] = torch.as_tensor(terminated, dtype=torch.float32, device=dev)
+            s.truncated[step] = torch.as_tensor(truncated, dtype=torch.float32, device=dev)
             s.dones[step] = torch.as_tensor(done, dtype=torch.float32, device=dev)
             s.valid[step] = torch.as_tensor(info["valid"], dtype=torch.float32, device=dev)
-            if self.pred_view is not None:
-                self.pred_view.record(step, info)
+            s.episode_start[step] = torch.as_tensor(self.next_episode_start, device=dev)
+            # the next obs begins an episode after an episode end, and after an invalid row
+            # (envpool's autoreset row: its obs was the final one, the reset obs comes next)
+            self.next_episode_start = done | ~np.asarray(info["valid"], dtype=bool)
+            for key in ("agent_x", "agent_y", "agent_dir", "carrying"):
+                if key in info:
+                    getattr(s, key)[step] = torch.as_tensor(info[key], device=dev)
+            s.record_predictor(step, info)
             if self.tv_flags is not None:
                 for row, key in enumerate(TV_KEYS):
                     self.tv_flags[row, step] = torch.as_tensor(info[key], device=dev)
@@ -306,7 +314,7 @@ class Trainer:
     def _bootstrap_values(self) -> None:
         """V(successor) for every row.
 
-        Episodic streams (extrinsic, and intrinsic with ``method.episodic``): the final obs
+        Episodic streams (extrinsic, and intrinsic with ``method.int_stream=episodic``): the final obs
         at episode ends, so truncation bootstraps. Mid-episode the successor is the next
         row's obs, whose values the rollout already computed; only episode ends, invalid
         rows and the last step need a forward pass (about 1/13 of an iteration's FLOPs saved).
@@ -325,17 +333,12 @@ class Trainer:
         ext, intr = zip(*(self.agent.values(flat[i : i + SCORE_CHUNK]) for i in range(0, len(flat), SCORE_CHUNK)))
         s.next_values_ext.view(-1)[idx] = torch.cat(ext)
         s.next_values_int.view(-1)[idx] = torch.cat(intr)
-        if not self.cfg.method.episodic:
+        if self.cfg.method.int_stream == "continuing":
             last_int = self.agent.values(torch.as_tensor(self.obs, device=self.device))[1]
             s.next_values_int.copy_(continuing_successor_values(s.values_int, s.valid, last_int))
 
     def _transitions(self, idx: torch.Tensor | None = None) -> TransitionBatch:
-        s = self.storage
-        obs, nxt = (s.flat("obs"), s.flat("next_obs")) if self.pred_view is None else self.pred_view.flat()
-        act = s.flat("actions")
-        if idx is not None:
-            obs, nxt, act = obs[idx], nxt[idx], act[idx]
-        return TransitionBatch.from_grids(obs, act, nxt, self.obs_norm)
+        return self.storage.rollout(self.obs_norm).transitions(idx)
 
     @torch.no_grad()
     def score_intrinsic(self) -> None:
@@ -346,15 +349,11 @@ class Trainer:
             s.rewards_int.zero_()
             return
         valid_idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
-        next_grids = s.flat("next_obs") if self.pred_view is None else self.pred_view.flat()[1]
-        self.obs_norm.update(onehot_planes_batched(next_grids[valid_idx]))
-        raw = torch.zeros(s.num_steps * s.num_envs, device=self.device)
+        self.obs_norm.update(onehot_planes_batched(s.flat("pred_next_obs")[valid_idx]))
         self.intrinsic.eval()
-        for i in range(0, len(valid_idx), SCORE_CHUNK):
-            idx = valid_idx[i : i + SCORE_CHUNK]
-            raw[idx] = self.intrinsic.reward(self._transitions(idx)).float()
+        raw = self.intrinsic.score_rollout(s.rollout(self.obs_norm)).float()
         self.intrinsic.train()
-        s.rewards_int_raw.copy_(raw.view_as(s.rewards_int_raw))
+        s.rewards_int_raw.copy_(raw * s.valid)
         s.rewards_int.copy_(self.rew_norm(s.rewards_int_raw, s.valid))
 
     def train_intrinsic(self) -> dict:
@@ -390,7 +389,7 @@ class Trainer:
         s, a, m = self.storage, self.cfg.agent, self.cfg.method
         adv_ext, ret_ext = compute_gae(s.rewards_ext, s.values_ext, s.next_values_ext, s.terminated,
                                        s.dones, s.valid, a.gamma, a.gae_lambda)
-        if m.episodic:
+        if m.int_stream == "episodic":
             term_int, done_int = s.terminated, s.dones
         else:  # non-episodic: the intrinsic return flows across episode ends (RND)
             term_int = done_int = torch.zeros_like(s.dones)

@@ -1,8 +1,12 @@
-"""Preallocated (T, N) rollout storage, created once on ``device``."""
+"""Preallocated (T, N) rollout storage, created once on ``device``: the one home of
+everything the update and the intrinsic method read."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+from curiosity.intrinsic.rollout import Rollout
 
 
 class RolloutStorage:
@@ -12,9 +16,15 @@ class RolloutStorage:
     observation where an episode ended), so forward models and value bootstrapping never
     see a reset observation as a successor. ``valid[t]`` is False for rows that are not
     real transitions (a backend's autoreset step); they are excluded from every loss.
+
+    The predictor's grids ``pred_obs``/``pred_next_obs`` are the policy's ``obs``/``next_obs``
+    themselves, or, with ``pred_shape`` (``method.predictor_full_obs``), a separate copy of the
+    whole grid or a window of it, filled from the env's ``full_grid``/``next_full_grid``
+    info. ``pred_current`` is the grid the next action is taken in (saved in checkpoints).
     """
 
-    def __init__(self, num_steps: int, num_envs: int, obs_shape, device: torch.device):
+    def __init__(self, num_steps: int, num_envs: int, obs_shape, device: torch.device,
+                 pred_shape=None):
         t, n = num_steps, num_envs
         kw = {"device": device}
         self.obs = torch.zeros((t, n, *obs_shape), dtype=torch.uint8, **kw)
@@ -25,14 +35,70 @@ class RolloutStorage:
         self.rewards_int = torch.zeros((t, n), **kw)  # normalized, filled before GAE
         self.rewards_int_raw = torch.zeros((t, n), **kw)
         self.terminated = torch.zeros((t, n), **kw)
+        self.truncated = torch.zeros((t, n), **kw)
         self.dones = torch.zeros((t, n), **kw)  # terminated or truncated
         self.valid = torch.ones((t, n), **kw)
+        self.episode_start = torch.zeros((t, n), dtype=torch.bool, **kw)  # obs[t] begins an episode
         self.values_ext = torch.zeros((t, n), **kw)
         self.values_int = torch.zeros((t, n), **kw)
         self.next_values_ext = torch.zeros((t, n), **kw)
         self.next_values_int = torch.zeros((t, n), **kw)
-        self.num_steps, self.num_envs = t, n
+        # the agent's pose and carried object after the action (before any reset); -1 unknown
+        self.agent_x = torch.full((t, n), -1, dtype=torch.long, **kw)
+        self.agent_y = torch.full((t, n), -1, dtype=torch.long, **kw)
+        self.agent_dir = torch.full((t, n), -1, dtype=torch.long, **kw)
+        self.carrying = torch.full((t, n), -1, dtype=torch.long, **kw)
+        self.separate_view = pred_shape is not None
+        if self.separate_view:
+            self.pred_obs = torch.zeros((t, n, *pred_shape), dtype=torch.uint8, **kw)
+            self.pred_next_obs = torch.zeros((t, n, *pred_shape), dtype=torch.uint8, **kw)
+            self.pred_current = torch.zeros((n, *pred_shape), dtype=torch.uint8, **kw)
+        else:  # the policy's own view: the same tensors, nothing to copy
+            self.pred_obs, self.pred_next_obs = self.obs, self.next_obs
+            self.pred_current = None
+        self.num_steps, self.num_envs, self.device = t, n, torch.device(device)
 
     def flat(self, name: str) -> torch.Tensor:
         x = getattr(self, name)
         return x.reshape(self.num_steps * self.num_envs, *x.shape[2:])
+
+    # ---------------------------------------------------------------- the predictor's grids
+    def _grid(self, info: dict, key: str) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(info[key]), device=self.device)
+
+    def start_predictor(self, info: dict) -> None:
+        """After a reset: the grids the next actions are taken in."""
+        if self.separate_view:
+            self.pred_current.copy_(self._grid(info, "full_grid"))
+
+    def advance_predictor(self, info: dict, next_obs) -> torch.Tensor:
+        """After a step outside the rollout (obs-norm warm-up): the successors' grids."""
+        if not self.separate_view:
+            return torch.as_tensor(next_obs, device=self.device)
+        nxt = self._grid(info, "next_full_grid")
+        self.pred_current.copy_(self._grid(info, "full_grid"))
+        return nxt
+
+    def record_predictor(self, step: int, info: dict) -> None:
+        """After rollout step ``step``: (grid acted in, its successor); move to the next grid."""
+        if self.separate_view:
+            self.pred_obs[step] = self.pred_current
+            self.pred_next_obs[step] = self._grid(info, "next_full_grid")
+            self.pred_current.copy_(self._grid(info, "full_grid"))
+
+    def predictor_state(self) -> np.ndarray | None:
+        return None if self.pred_current is None else self.pred_current.cpu().numpy()
+
+    def load_predictor_state(self, current: np.ndarray | None) -> None:
+        if self.separate_view and current is not None:
+            self.pred_current.copy_(torch.as_tensor(current, device=self.device))
+
+    # ---------------------------------------------------------------- what a method reads
+    def rollout(self, normalize=None) -> Rollout:
+        """The rollout as the intrinsic method sees it (views, no copies)."""
+        return Rollout(
+            obs=self.pred_obs, next_obs=self.pred_next_obs, action=self.actions,
+            terminated=self.terminated.bool(), truncated=self.truncated.bool(), done=self.dones.bool(),
+            valid=self.valid.bool(), episode_start=self.episode_start, agent_x=self.agent_x,
+            agent_y=self.agent_y, agent_dir=self.agent_dir, carrying=self.carrying, normalize=normalize,
+        )

@@ -35,6 +35,7 @@ from curiosity.envs.wrappers import CompactGridObs, StepInfo, StickyActions, gri
 from curiosity.seeding import RunStreams
 
 STEP_KEYS = ("agent_x", "agent_y", "agent_dir")
+CARRY_KEYS = ("carrying",)  # the carried object's type index after the action, -1 for none
 EPISODE_KEYS = ("episode_return", "episode_length", "episode_success")
 
 
@@ -134,7 +135,7 @@ class GridVectorEnv:
     def step(self, actions: np.ndarray):
         obs, reward, terminated, truncated, info = self.venv.step(actions)
         done = np.logical_or(terminated, truncated)
-        out = {k: np.asarray(info[k]).copy() for k in STEP_KEYS + self.tv_keys}
+        out = {k: np.asarray(info[k]).copy() for k in STEP_KEYS + CARRY_KEYS + self.tv_keys}
         next_obs = obs.copy()
         for k in EPISODE_KEYS:
             out[k] = np.full(self.num_envs, np.nan)
@@ -142,7 +143,7 @@ class GridVectorEnv:
             final_info = info["final_info"]
             for i in np.flatnonzero(done):
                 next_obs[i] = info["final_obs"][i]
-                for k in STEP_KEYS + self.tv_keys + EPISODE_KEYS:  # the ended step's flags, not the reset's
+                for k in STEP_KEYS + CARRY_KEYS + self.tv_keys + EPISODE_KEYS:  # the ended step's, not the reset's
                     out[k][i] = final_info[k][i]
         # pose in the observation to act on next (after any reset), for episode starts
         out["reset_x"], out["reset_y"], out["reset_dir"] = (np.asarray(info[k]) for k in STEP_KEYS)

@@ -87,7 +87,8 @@ class StickyActions(gym.Wrapper):
 
 
 class StepInfo(gym.Wrapper):
-    """Adds the agent's (x, y, dir) to every step's info and episode stats at episode end.
+    """Adds the agent's (x, y, dir) and carried object (its type index, -1 for none) to every
+    step's info, and episode stats at episode end.
 
     Success is a positive extrinsic reward at termination (MiniGrid pays
     ``1 - 0.9 * steps / max_steps`` only on reaching the goal).
@@ -104,6 +105,8 @@ class StepInfo(gym.Wrapper):
         info["agent_x"] = int(x)
         info["agent_y"] = int(y)
         info["agent_dir"] = int(base.agent_dir)
+        carried = base.carrying
+        info["carrying"] = -1 if carried is None else int(OBJECT_TO_IDX[carried.type])
         return info
 
     def reset(self, *, seed=None, options=None):

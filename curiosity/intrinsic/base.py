@@ -2,62 +2,46 @@
 
 Forward models (``curiosity.intrinsic``) and baselines (``baselines/``) are ``nn.Module``
 subclasses of :class:`IntrinsicModule`, built by ``hydra.utils.instantiate`` from
-``method.module`` with ``obs_space`` and ``action_space`` passed in. The trainer owns
-normalization (observation and reward), the optimizer and the update schedule; a method
-only maps transitions to a raw reward and to its own loss.
+``method.module`` with ``obs_space``, ``action_space`` and ``num_envs`` passed in. The
+trainer owns normalization (observation and reward), the optimizer and the update
+schedule; a method only maps transitions to a raw reward and to its own loss.
+
+Two ways to score:
+
+- ``reward(batch)``: stateless, any transitions in any order. The renderer, the heatmaps
+  and ``diagnose`` use it.
+- ``score_rollout(rollout)``: the whole rollout, ``(T, N)``, time first, with episode
+  starts, done flags, validity and the agent's pose (``curiosity.intrinsic.rollout``). The
+  trainer uses it. The default scores the valid rows with ``reward`` in chunks; a stateful
+  (episodic) method overrides it, walks forward in time and resets an env's episodic
+  memory where ``rollout.episode_start`` says an episode begins. Such memory must live in
+  the module's ``state_dict`` (registered buffers, or ``get_extra_state``), so checkpoints
+  save it and a resume continues bit for bit.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
 import gymnasium as gym
 import torch
 from torch import nn
 
-from curiosity.envs.encoding import onehot_planes_batched
+from curiosity.intrinsic.rollout import Rollout
+from curiosity.intrinsic.transitions import TransitionBatch
 
-
-@dataclass
-class TransitionBatch:
-    """B transitions, all on one device.
-
-    ``obs``/``next_obs`` are the compact uint8 grids ``(B, H, W, 4)`` (targets for models
-    that predict the grid); ``obs_input``/``next_obs_input`` are float one-hot planes
-    ``(B, C, H, W)``, normalized by the trainer when ``method.obs_norm`` is on (inputs).
-    """
-
-    obs: torch.Tensor
-    action: torch.Tensor
-    next_obs: torch.Tensor
-    obs_input: torch.Tensor
-    next_obs_input: torch.Tensor
-
-    def __len__(self) -> int:
-        return self.action.shape[0]
-
-    @classmethod
-    def from_grids(cls, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor,
-                   normalize=None) -> TransitionBatch:
-        """The batch the trainer, renderer and diagnostic all score: one-hot planes of the
-        grids as inputs, passed through ``normalize`` (an ObsNormalizer) when given."""
-        norm = normalize if normalize is not None else (lambda x: x)
-        return cls(obs=obs, action=action, next_obs=next_obs,
-                   obs_input=norm(onehot_planes_batched(obs)),
-                   next_obs_input=norm(onehot_planes_batched(next_obs)))
-
-    def index(self, idx: torch.Tensor) -> TransitionBatch:
-        return TransitionBatch(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
+SCORE_CHUNK = 4096  # rows per forward pass when scoring a whole rollout
 
 
 class IntrinsicModule(nn.Module, ABC):
     """Maps transitions to a raw intrinsic reward and trains itself on them."""
 
-    def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete):
+    def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
+                 num_envs: int = 1):
         super().__init__()
         self.obs_shape = tuple(obs_space.shape)  # (H, W, 4) compact grid
         self.num_actions = int(action_space.n)
+        self.num_envs = int(num_envs)  # per-env episodic memory is sized by it
 
     @abstractmethod
     def reward(self, batch: TransitionBatch) -> torch.Tensor:
@@ -66,3 +50,17 @@ class IntrinsicModule(nn.Module, ABC):
     @abstractmethod
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
         """The method's own training loss on ``batch`` and scalar metrics to log."""
+
+    @torch.no_grad()
+    def score_rollout(self, rollout: Rollout) -> torch.Tensor:
+        """Raw intrinsic reward of every row, ``(T, N)`` float; invalid rows score 0.
+
+        The default is stateless: ``reward`` on the valid rows, in chunks.
+        """
+        t, n = rollout.num_steps, rollout.num_envs
+        raw = torch.zeros(t * n, device=rollout.action.device)
+        valid_idx = torch.nonzero(rollout.valid.reshape(-1), as_tuple=True)[0]
+        for i in range(0, len(valid_idx), SCORE_CHUNK):
+            idx = valid_idx[i : i + SCORE_CHUNK]
+            raw[idx] = self.reward(rollout.transitions(idx)).float()
+        return raw.view(t, n)

@@ -78,8 +78,9 @@ class ForwardTransformer(IntrinsicModule):
         target: str = "delta",
         target_encoder: str = "random",
         ema_decay: float = 0.99,
+        num_envs: int = 1,
     ):
-        super().__init__(obs_space, action_space)
+        super().__init__(obs_space, action_space, num_envs)
         check_choice("target", target, TARGETS)
         check_choice("target_encoder", target_encoder, TARGET_ENCODERS)
         for key, value in (("d_model", d_model), ("num_heads", num_heads),

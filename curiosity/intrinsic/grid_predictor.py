@@ -82,8 +82,9 @@ class GridForwardModel(IntrinsicModule):
         feature_dim: int = 32,
         inverse_coef: float = 1.0,
         residual_logit: float = 4.0,
+        num_envs: int = 1,
     ):
-        super().__init__(obs_space, action_space)
+        super().__init__(obs_space, action_space, num_envs)
         check_choice("target", target, TARGETS)
         check_choice("loss", loss, GRID_LOSSES)
         check_choice("features", features, FEATURE_SPACES)

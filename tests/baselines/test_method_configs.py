@@ -29,13 +29,13 @@ def test_method_config_composes_validates_and_builds(tiny_cfg, spaces, name):
 
 def test_rnd_defaults_follow_the_paper(tiny_cfg):
     m = tiny_cfg("method=rnd").method
-    assert (m.gamma_int, m.episodic, m.reward_norm, m.obs_norm) == (0.99, False, True, True)
+    assert (m.gamma_int, m.int_stream, m.reward_norm, m.obs_norm) == (0.99, "continuing", True, True)
     assert m.obs_norm_init_steps > 0 and m.lr == 1e-4
 
 
 def test_icm_and_disagreement_defaults_follow_the_papers(tiny_cfg):
     icm = tiny_cfg("method=icm").method
-    assert icm.module.beta == 0.2 and 0.01 <= icm.module.eta <= 0.2 and icm.episodic
+    assert icm.module.beta == 0.2 and 0.01 <= icm.module.eta <= 0.2 and icm.int_stream == "episodic"
     assert tiny_cfg("method=disagreement").method.module.ensemble_size == 5
 
 

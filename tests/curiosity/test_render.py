@@ -70,7 +70,7 @@ def test_overlay_values_equal_the_trainers_logged_values(tiny_cfg, tmp_path, pre
         s = trainer.storage
         state = RunState.from_trainer(trainer)
         obs, act = s.flat("obs").cpu(), s.flat("actions").cpu()
-        pred_obs, pred_nxt = trainer.pred_view.flat() if predictor_full_obs else (obs, s.flat("next_obs"))
+        pred_obs, pred_nxt = s.flat("pred_obs"), s.flat("pred_next_obs")
         raw = state.intrinsic_raw(pred_obs.cpu(), act, pred_nxt.cpu())
         probs, v_ext, v_int = state.policy(obs)
         _, records = play_episodes(state, episodes=1, seed=0, actions=[FORWARD, LEFT])  # shapes fit

@@ -65,13 +65,12 @@ def test_invalid_rows_never_score_or_train_the_predictor(tiny_cfg, tmp_path, ful
     finally:
         trainer.close()
     s = trainer.storage
-    grids = trainer.pred_view if full else s
     invalid = torch.zeros_like(s.valid, dtype=torch.bool)
     invalid[::3, 1] = True  # some rows of env 1 become a backend's autoreset rows
     invalid[5, :] = True
     s.valid[invalid] = 0.0
-    grids.obs[invalid] = LAVA
-    grids.next_obs[invalid] = LAVA
+    s.pred_obs[invalid] = LAVA
+    s.pred_next_obs[invalid] = LAVA
     used = {"reward": 0, "loss": 0}
     module = trainer.intrinsic
     score, fit = module.reward, module.loss

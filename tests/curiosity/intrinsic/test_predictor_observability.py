@@ -52,19 +52,19 @@ def test_predictor_gets_true_full_grid_successors_while_policy_keeps_its_view(ti
         batch = trainer._transitions(torch.arange(8))
     finally:
         trainer.close()
-    s, view = trainer.storage, trainer.pred_view
+    s = trainer.storage
     assert tuple(s.obs.shape[2:]) == (7, 7, 4)  # the policy's egocentric view
-    assert tuple(view.obs.shape[2:]) == (8, 8, 4) == tuple(batch.obs.shape[1:])  # DoorKey-8x8, whole
+    assert tuple(s.pred_obs.shape[2:]) == (8, 8, 4) == tuple(batch.obs.shape[1:])  # DoorKey-8x8, whole
     assert trainer.intrinsic.obs_shape == (8, 8, 4)
     # one agent per grid, and successors chain: next_obs[t] == obs[t+1] unless the episode ended
-    assert ((view.obs[..., 0] == AGENT_IDX).sum((-1, -2)) == 1).all()
-    assert ((view.next_obs[..., 0] == AGENT_IDX).sum((-1, -2)) == 1).all()
+    assert ((s.pred_obs[..., 0] == AGENT_IDX).sum((-1, -2)) == 1).all()
+    assert ((s.pred_next_obs[..., 0] == AGENT_IDX).sum((-1, -2)) == 1).all()
     cont = s.dones[:-1] == 0
-    assert torch.equal(view.next_obs[:-1][cont], view.obs[1:][cont])
+    assert torch.equal(s.pred_next_obs[:-1][cont], s.pred_obs[1:][cont])
     ended = s.dones[:-1] == 1
     assert ended.any(), "max_episode_steps=10 must end episodes inside the rollout"
     # at an episode end the successor is the final grid, not the next episode's first one
-    different = (view.next_obs[:-1][ended] != view.obs[1:][ended]).flatten(1).any(1)
+    different = (s.pred_next_obs[:-1][ended] != s.pred_obs[1:][ended]).flatten(1).any(1)
     assert different.all()
     assert batch.obs_input.shape == (8, 24, 8, 8)
 
@@ -133,9 +133,9 @@ def test_trainer_predictor_sees_the_crop(tiny_cfg, tmp_path):
     trainer = Trainer(cfg, tmp_path)
     try:
         trainer.collect_rollout({k: 0.0 for k in ("env", "inference", "storage")})
-        assert tuple(trainer.pred_view.obs.shape[2:]) == (5, 5, 4)
+        assert tuple(trainer.storage.pred_obs.shape[2:]) == (5, 5, 4)
         assert trainer.intrinsic.obs_shape == (5, 5, 4)
-        assert (trainer.pred_view.obs[..., 2, 2, 0] == AGENT_IDX).all()  # windows centred on the agent
+        assert (trainer.storage.pred_obs[..., 2, 2, 0] == AGENT_IDX).all()  # windows centred on the agent
     finally:
         trainer.close()
 
