@@ -52,7 +52,7 @@ noisy-tv: setup
 # speed: SPS of every method on DoorKey-8x8 (python and envpool backends), time split, GFLOP/s
 # against a matmul peak; table on the terminal, CSV in bench_results/. BENCH_ARGS="--iterations 4"
 bench: setup
-	$(PY) -m curiosity.bench $(BENCH_ARGS)
+	$(PY) -m curiosity.tools.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) runs multirun outputs .pytest_cache

@@ -91,7 +91,7 @@ def build_checklist(runs: list[Run], labels: Labels, ctx: dict) -> list[Item]:
          + "; declared in pyproject.toml.") if infos else "No run_info.json in the runs.")
     add(sec, "Training code.", FILLED, "`curiosity/` (entry point `python -m curiosity.train`).")
     add(sec, "Evaluation code.", FILLED, "`analysis/` (this report: `python -m analysis.report`)"
-        + ("; held-out evaluation `curiosity/evaluation.py`." if has_eval else "."))
+        + ("; held-out evaluation `curiosity/run/evaluation.py`." if has_eval else "."))
     ckpts = sum((r.path / "checkpoints").is_dir() for r in runs)
     add(sec, "(Pre-)trained model(s).", FILLED if ckpts else OPEN,
         f"{ckpts} of {len(runs)} runs hold a checkpoint in RUN/checkpoints/ (not published anywhere)."

@@ -396,10 +396,15 @@ def _inside(path: Path, parent: Path) -> bool:
         return False
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from curiosity.cli import prog_name
+def _prog_name() -> str:
+    """``curiosity-report`` when run as that console script, else ``python -m analysis.report``
+    (analysis imports nothing from the training code, so not curiosity.tools.cli's helper)."""
+    invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return invoked if invoked.startswith("curiosity-") else "python -m analysis.report"
 
-    parser = argparse.ArgumentParser(prog=prog_name("analysis.report"), description=__doc__.splitlines()[0])
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=_prog_name(), description=__doc__.splitlines()[0])
     parser.add_argument("runs_dir", type=Path, help="folder holding run directories (searched recursively)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default RUNS_DIR/report)")
     parser.add_argument("--metric", action="append", default=None,

@@ -16,17 +16,24 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from curiosity import paths
 from curiosity.config import RENAMED, ConfigError, register_configs, validate
-from curiosity.nan_guard import NonFiniteError
+from curiosity.run.nan_guard import NonFiniteError
 
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+CONF_DIR = str(paths.CONF_DIR)
 
 
 def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     """Train one run into ``run_dir`` (resuming from its checkpoint if there is one)."""
+    from curiosity.run.hooks import standard_hooks
     from curiosity.trainer import Trainer
 
-    trainer = Trainer(cfg, run_dir)
+    hooks = standard_hooks(cfg)
+    if cfg.logger.render_every:  # a tool: the entry point brings it, the trainer never imports it
+        from curiosity.tools.training_renders import RenderHook
+
+        hooks.append(RenderHook(cfg.logger.render_every))
+    trainer = Trainer(cfg, run_dir, hooks=hooks)
     try:
         return trainer.train()
     finally:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torch.distributions import Categorical
@@ -31,22 +30,20 @@ from curiosity.agent import (
     ppo_update,
 )
 from curiosity.agent.ppo import minibatches
-from curiosity.checkpoint import check_resume_compatible, load_checkpoint, save_checkpoint
-from curiosity.config import ConfigError
 from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
 from curiosity.envs.noisy_tv import TV_KEYS, tv_distraction_metrics
-from curiosity.evaluation import HeldOutEvaluator
-from curiosity.exploration import ExplorationTracker
 from curiosity.intrinsic import (
-    IntrinsicModule,
     IntrinsicRewardNormalizer,
     ObsNormalizer,
     TransitionBatch,
 )
-from curiosity.logging import MetricsSink
-from curiosity.nan_guard import NanGuard, NonFiniteError
-from curiosity.render import render_during_training
-from curiosity.run_info import collect_run_info, write_json
+from curiosity.intrinsic.build import build_intrinsic
+from curiosity.run.checkpoint import check_resume_compatible, load_checkpoint, save_checkpoint
+from curiosity.run.exploration import ExplorationTracker
+from curiosity.run.hooks import Hook, standard_hooks
+from curiosity.run.metrics import MetricsSink
+from curiosity.run.nan_guard import NanGuard, NonFiniteError
+from curiosity.run.run_info import collect_run_info, write_json
 from curiosity.seeding import RunStreams
 
 SCORE_CHUNK = 4096  # rows per forward pass when scoring a whole rollout
@@ -63,23 +60,6 @@ def seed_everything(seed: int, deterministic: bool) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def build_intrinsic(method_cfg, obs_space, action_space, num_envs: int = 1) -> IntrinsicModule | None:
-    """Instantiate ``method.module`` (or None), turning bad kwargs into a ConfigError."""
-    if method_cfg.module is None:
-        return None
-    try:
-        module = instantiate(method_cfg.module, obs_space=obs_space, action_space=action_space,
-                             num_envs=num_envs)
-    except Exception as err:  # hydra wraps import and signature errors
-        cause = err.__cause__ or err
-        if str(cause).startswith("method.module."):  # the module named the bad key itself
-            raise ConfigError(str(cause)) from None
-        raise ConfigError(f"method.module={OmegaConf.to_container(method_cfg.module)}: {cause}") from None
-    if not isinstance(module, IntrinsicModule):
-        raise ConfigError(f"method.module._target_={method_cfg.module._target_}: not an IntrinsicModule")
-    return module
-
-
 def _stats(x: torch.Tensor, prefix: str) -> dict:
     return {f"{prefix}_mean": float(x.mean()), f"{prefix}_min": float(x.min()), f"{prefix}_max": float(x.max())}
 
@@ -89,7 +69,9 @@ def _nanmean(values: list) -> float:
 
 
 class Trainer:
-    def __init__(self, cfg: DictConfig, run_dir: Path):
+    def __init__(self, cfg: DictConfig, run_dir: Path, hooks: list[Hook] | None = None):
+        """``hooks``: what runs after each iteration and at the end (None: the standard
+        evaluation, visitation and checkpoint hooks; ``curiosity.run.hooks``)."""
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -148,10 +130,10 @@ class Trainer:
         self.elapsed = 0.0  # wall seconds of training, carried across resumes
         self.obs = None
         self._warned_unpicklable = False
-        self._resumed = resume_state is not None
-        if self._resumed:
+        self.resumed = resume_state is not None
+        if self.resumed:
             self._resume(resume_state)
-        if not self._resumed:
+        if not self.resumed:
             self.obs, info = self.envs.reset()
             if self.intrinsic is not None and m.obs_norm and m.obs_norm_init_steps > 0:
                 self._init_obs_norm(m.obs_norm_init_steps)
@@ -164,11 +146,10 @@ class Trainer:
         if not info_path.exists():
             write_json(info_path, collect_run_info(cfg.device))
         self.sink = MetricsSink(self.run_dir, cfg, cfg.total_frames,
-                                resume_iteration=self.iteration if self._resumed else None)
-        self.evaluator = None  # held-out levels every eval.every iterations, into eval.csv
-        if cfg.eval.every > 0:
-            self.evaluator = HeldOutEvaluator(cfg, self.run_dir, self.device, wandb_run=self.sink.wandb_run,
-                                              resume_iteration=self.iteration if self._resumed else None)
+                                resume_iteration=self.iteration if self.resumed else None)
+        self.hooks = standard_hooks(cfg) if hooks is None else list(hooks)
+        for hook in self.hooks:
+            hook.setup(self)
 
     # ------------------------------------------------------------------ setup helpers
     def _init_obs_norm(self, steps_per_env: int) -> None:
@@ -461,7 +442,6 @@ class Trainer:
         """Run until ``total_frames`` (or ``max_iterations`` more iterations, for tests)."""
         stop_at = self.num_iterations if max_iterations is None else min(
             self.num_iterations, self.iteration + max_iterations)
-        every = self.cfg.logger.checkpoint_every
         row = {}
         try:
             while self.iteration < stop_at:
@@ -486,30 +466,18 @@ class Trainer:
                 row = self.iteration_metrics(episodes, timers, update, int_update)
                 self.sink.log(row)
                 self.nan_guard.check_metrics(row)
-                if self.evaluator is not None and self.evaluator.due(self.iteration, self.num_iterations):
-                    self.evaluator.evaluate(None if self.random_policy is not None else self.agent,
-                                            self.iteration, self.iteration * self.batch_size)
-                if self.cfg.logger.visitation_every and self.iteration % self.cfg.logger.visitation_every == 0:
-                    self.save_visitation()
-                if every and self.iteration % every == 0:
-                    self.checkpoint()
-                if self.cfg.logger.render_every and self.iteration % self.cfg.logger.render_every == 0:
-                    render_during_training(self)
+                for hook in self.hooks:  # evaluation, visitation, checkpoints, renders
+                    hook.after_iteration(self, row)
         except NonFiniteError as err:
             dump = self.nan_guard.dump(err)
             raise NonFiniteError(err.quantity, err.iteration, f"{err.detail} (dump: {dump})") from None
         finally:
             self.sink.bar.refresh()
         if self.iteration >= self.num_iterations:
-            self.save_visitation()
-            self.checkpoint()
+            for hook in self.hooks:
+                hook.on_finish(self, row)
             self.write_summary(row)
         return row
-
-    def save_visitation(self) -> None:
-        out = self.run_dir / "visitation"
-        out.mkdir(exist_ok=True)
-        np.save(out / f"visits_frames{self.iteration * self.batch_size:010d}.npy", self.explore.visits)
 
     def write_summary(self, last_row: dict) -> None:
         write_json(self.run_dir / "summary.json", {
@@ -524,7 +492,7 @@ class Trainer:
         })
 
     def close(self) -> None:
-        if self.evaluator is not None:
-            self.evaluator.close()
+        for hook in getattr(self, "hooks", ()):
+            hook.close()
         self.sink.close()
         self.envs.close()

@@ -1,8 +1,9 @@
 """Environment factory, wrappers and encodings for MiniGrid tasks."""
 
 from curiosity.envs.encoding import GRID_PLANES, OBS_PLANES, onehot_planes_batched
+from curiosity.envs.factory import make_vector_env
 from curiosity.envs.registration import register_extra_envs
-from curiosity.envs.vector import GridVectorEnv, make_single_env, make_vector_env, resolve_env_id
+from curiosity.envs.vector import GridVectorEnv, make_single_env, resolve_env_id
 
 register_extra_envs()
 

@@ -26,15 +26,13 @@ cannot hold envpool's env state, so a resumed run restarts its episodes.
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 import gymnasium as gym
 import numpy as np
 
+from curiosity.envs.schema import EnvConfig, EnvSpecSummary
 from curiosity.envs.wrappers import NUM_COLORS, NUM_DIRECTIONS, NUM_OBJECTS, NUM_STATES
 from curiosity.seeding import RunStreams
-
-log = logging.getLogger(__name__)
 
 # EnvConfig fields this backend reproduces; any other field away from its default forces
 # the Python backend (so options added later are never silently dropped).
@@ -63,8 +61,6 @@ def envpool_unsupported(env_cfg, full_grid_info: bool = False) -> str | None:
         return "envpool has no full observability (env.full_obs=true)"
     if full_grid_info:
         return "envpool cannot report the full grid a full-grid predictor needs"
-    from curiosity.config import EnvConfig
-
     for f in dataclasses.fields(EnvConfig):
         if f.name in HANDLED_FIELDS or f.name not in env_cfg:
             continue
@@ -72,19 +68,6 @@ def envpool_unsupported(env_cfg, full_grid_info: bool = False) -> str | None:
         if env_cfg[f.name] != default:
             return f"the envpool backend cannot reproduce env.{f.name}={env_cfg[f.name]}"
     return None
-
-
-def make_envpool_or_python(env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0,
-                           generation: int = 0):
-    """The envpool vector env for ``env_cfg``, or the Python one with a warning saying why."""
-    reason = envpool_unsupported(env_cfg, full_grid_info)
-    if reason is None:
-        return EnvpoolGridVectorEnv(env_cfg, seed, generation=generation)
-    from curiosity.envs.vector import GridVectorEnv
-
-    log.warning("env.backend=envpool: %s; falling back to the python backend", reason)
-    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop,
-                         generation=generation)
 
 
 def compact_grid_space(view: int) -> gym.spaces.Box:
@@ -101,8 +84,6 @@ class EnvpoolGridVectorEnv:
 
     def __init__(self, env_cfg, seed: int, generation: int = 0):
         import envpool
-
-        from curiosity.envs.vector import EnvSpecSummary
 
         kwargs = {"num_threads": int(getattr(env_cfg, "envpool_threads", 0))}
         if env_cfg.max_episode_steps is not None:

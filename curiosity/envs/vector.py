@@ -21,7 +21,6 @@ downstream can train on one (gymnasium's default ``NEXT_STEP`` trap).
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -31,6 +30,7 @@ from curiosity.envs.full_grid import FullGridInfo
 from curiosity.envs.levels import FixedLevels, train_level_seeds
 from curiosity.envs.noisy_tv import TV_KEYS, task_id, wrap_noisy_tv_compact, wrap_noisy_tv_raw
 from curiosity.envs.registration import register_extra_envs
+from curiosity.envs.schema import EnvSpecSummary
 from curiosity.envs.wrappers import CompactGridObs, StepInfo, StickyActions, grid_size
 from curiosity.seeding import RunStreams
 
@@ -81,17 +81,6 @@ def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: boo
     if full_grid_info:  # the whole grid for the predictor (method.predictor_full_obs)
         env = FullGridInfo(env, crop=grid_crop)
     return env
-
-
-@dataclass
-class EnvSpecSummary:
-    """Static facts about the task the trainer and analysis need."""
-
-    obs_shape: tuple[int, int, int]
-    num_actions: int
-    grid_width: int
-    grid_height: int
-    max_steps: int
 
 
 class GridVectorEnv:
@@ -158,23 +147,3 @@ class GridVectorEnv:
 
     def close(self) -> None:
         self.venv.close()
-
-
-def make_vector_env(env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0,
-                    generation: int = 0):
-    """Build the batched env for ``env_cfg``: N copies, each with its own streams derived
-    from the run's ``SeedSequence(seed)`` (``generation`` > 0: a resume that reseeds).
-
-    ``full_grid_info`` adds ``full_grid``/``next_full_grid`` to every step's info (python
-    backend): the whole grid, or a ``grid_crop`` x ``grid_crop`` window around the agent.
-    """
-    backend = getattr(env_cfg, "backend", "python")
-    if backend == "envpool":  # falls back to python, with a logged warning, where envpool can't
-        from curiosity.envs.envpool_backend import make_envpool_or_python
-
-        return make_envpool_or_python(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop,
-                                      generation=generation)
-    if backend != "python":
-        raise ValueError(f"env.backend={backend}: unknown backend (choose 'python' or 'envpool')")
-    return GridVectorEnv(env_cfg, seed, full_grid_info=full_grid_info, grid_crop=grid_crop,
-                         generation=generation)

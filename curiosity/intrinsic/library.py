@@ -36,18 +36,16 @@ from torch import nn
 
 from curiosity.config import ConfigError, TrainConfig, validate
 from curiosity.envs import OBS_PLANES, onehot_planes_batched
-from curiosity.intrinsic.base import IntrinsicModule, TransitionBatch
+from curiosity.intrinsic.base import IntrinsicModule
+from curiosity.intrinsic.build import (
+    build_intrinsic,  # the trainer's builder: same module, same errors
+)
 from curiosity.intrinsic.normalization import IntrinsicRewardNormalizer, ObsNormalizer
-from curiosity.trainer import build_intrinsic  # the trainer's builder: same module, same errors
+from curiosity.intrinsic.transitions import TransitionBatch
+from curiosity.paths import CONF_DIR, method_names
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 SCORE_CHUNK = 4096  # rows per forward pass, as the trainer scores a rollout
 _CHECK_ENV = "doorkey_5x5.yaml"  # any env: validate() needs a whole config to check the method part
-
-
-def method_names() -> list[str]:
-    """The method names :func:`compose_method` accepts (the files ``conf/method/*.yaml``)."""
-    return sorted(p.stem for p in (CONF_DIR / "method").glob("*.yaml"))
 
 
 def compose_method(name: str, overrides: Sequence[str] = ()) -> DictConfig:

@@ -9,7 +9,8 @@ from baselines.disagreement import Disagreement
 from baselines.icm import ICM
 from baselines.rnd import RND
 from curiosity.config import ConfigError, validate
-from curiosity.trainer import Trainer, build_intrinsic
+from curiosity.intrinsic.build import build_intrinsic
+from curiosity.trainer import Trainer
 
 MODULES = {"none": None, "random": None, "rnd": RND, "icm": ICM, "disagreement": Disagreement}
 

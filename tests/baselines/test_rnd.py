@@ -7,7 +7,8 @@ import torch
 
 from baselines.rnd import RND
 from curiosity.config import ConfigError
-from curiosity.trainer import Trainer, build_intrinsic
+from curiosity.intrinsic.build import build_intrinsic
+from curiosity.trainer import Trainer
 
 SMALL = {"channels": 8, "embedding_dim": 32, "predictor_hidden": 64}
 

@@ -17,7 +17,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from curiosity.config import register_configs, validate
 from curiosity.envs import make_single_env
-from curiosity.trainer import build_intrinsic
+from curiosity.intrinsic.build import build_intrinsic
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
@@ -39,7 +39,9 @@ def _compose(overrides: list[str]):
 
 def _axis_values(key: str, value: str) -> list[str]:
     """The values a sweep axis takes (``a,b``, ``range(1,11)``, ``choice(...)``, a single value)."""
-    override = OverridesParser.create().parse_overrides([f"{key}={value}"])[0]
+    # the config loader lets the parser expand glob(*) over a config group's options
+    loader = GlobalHydra.instance().config_loader()
+    override = OverridesParser.create(config_loader=loader).parse_overrides([f"{key}={value}"])[0]
     if override.is_sweep_override():
         return list(override.sweep_string_iterator())
     return [override.get_value_element_as_str()]

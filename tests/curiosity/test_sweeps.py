@@ -15,7 +15,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 
 from curiosity.config import register_configs
-from curiosity.logging import ablation_tags
+from curiosity.run.metrics import ablation_tags
 from curiosity.train import finished_summary
 from curiosity.trainer import Trainer
 

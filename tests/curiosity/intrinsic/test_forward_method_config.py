@@ -6,9 +6,10 @@ import pytest
 
 from curiosity.config import ConfigError, validate
 from curiosity.envs import make_single_env
-from curiosity.trainer import build_intrinsic
+from curiosity.intrinsic.build import build_intrinsic
+from curiosity.paths import method_names
 
-METHODS = ["forward_conv", "forward_resnet", "forward_transformer"]
+METHODS = [m for m in method_names() if m.startswith("forward_")]  # the grid predictors
 
 
 @pytest.mark.parametrize("method", METHODS)

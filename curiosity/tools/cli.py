@@ -7,24 +7,14 @@ the function's return value to ``sys.exit``, and the tools' ``main`` functions r
 
     curiosity-train     python -m curiosity.train      (Hydra: overrides, -m for sweeps)
     curiosity-report    python -m analysis.report
-    curiosity-render    python -m curiosity.render
-    curiosity-heatmaps  python -m curiosity.heatmaps
-    curiosity-diagnose  python -m curiosity.diagnose
-    curiosity-bench     python -m curiosity.bench
-    curiosity-profile   python -m curiosity.profile
+    curiosity-render    python -m curiosity.tools.render
+    curiosity-heatmaps  python -m curiosity.tools.heatmaps
+    curiosity-diagnose  python -m curiosity.tools.diagnose
+    curiosity-bench     python -m curiosity.tools.bench
+    curiosity-profile   python -m curiosity.tools.profiling
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-
-def prog_name(module: str) -> str:
-    """What ``--help`` shows as the command: the console script's name when run as one,
-    else ``python -m MODULE``."""
-    invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return invoked if invoked.startswith("curiosity-") else f"python -m {module}"
 
 
 def train() -> None:
@@ -40,30 +30,30 @@ def report() -> None:
 
 
 def render() -> None:
-    from curiosity.render import main
+    from curiosity.tools.render import main
 
     main()
 
 
 def heatmaps() -> None:
-    from curiosity.heatmaps import main
+    from curiosity.tools.heatmaps import main
 
     main()
 
 
 def diagnose() -> None:
-    from curiosity.diagnose import main
+    from curiosity.tools.diagnose import main
 
     main()
 
 
 def bench() -> None:
-    from curiosity.bench import main
+    from curiosity.tools.bench import main
 
     main()
 
 
 def profile() -> None:
-    from curiosity.profile import main
+    from curiosity.tools.profiling import main
 
     main()

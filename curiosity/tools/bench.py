@@ -17,9 +17,9 @@ MiniGrid-DoorKey-8x8-v0 with 16 envs, it runs real trainer iterations and report
 The first iteration of each run is the FLOP-counted one (it also warms up); the timed
 iterations follow. Results print as a table and go to a CSV (``--out``).
 
-    python -m curiosity.bench                       # every method, both backends
-    python -m curiosity.bench --methods none --backends envpool --iterations 3
-    python -m curiosity.bench --methods none,rnd --backends python   # or: --methods none rnd
+    python -m curiosity.tools.bench                       # every method, both backends
+    python -m curiosity.tools.bench --methods none --backends envpool --iterations 3
+    python -m curiosity.tools.bench --methods none,rnd --backends python   # or: --methods none rnd
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from torch.utils.flop_counter import FlopCounterMode
 
+from curiosity import paths
 from curiosity.config import register_configs, validate
 from curiosity.envs import make_vector_env
-from curiosity.run_info import _cpu_model
+from curiosity.run.run_info import _cpu_model
 from curiosity.trainer import Trainer
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+CONF_DIR = paths.CONF_DIR
 ENV = "doorkey_8x8"
 BASELINE_METHOD = "none"  # SPS ratios are relative to extrinsic-only PPO
 SPLIT = ("env", "inference", "intrinsic", "update")  # reported time split per iteration
@@ -55,7 +56,7 @@ SPLIT = ("env", "inference", "intrinsic", "update")  # reported time split per i
 
 def available_methods() -> list[str]:
     """Every method with a config file, the baseline first."""
-    names = sorted(p.stem for p in (CONF_DIR / "method").glob("*.yaml"))
+    names = paths.method_names()
     return sorted(names, key=lambda n: n != BASELINE_METHOD)
 
 
@@ -219,9 +220,9 @@ def parse_names(values: list[str] | None, known, option: str) -> list[str] | Non
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from curiosity.cli import prog_name
+    from curiosity.tools.prog import prog_name
 
-    parser = argparse.ArgumentParser(prog=prog_name("curiosity.bench"), description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog=prog_name("curiosity.tools.bench"), description=__doc__.split("\n\n")[0],
                                      epilog="Other arguments are Hydra overrides (key=value), e.g. "
                                             "agent.num_steps=64 or env=doorkey_5x5.")
     parser.add_argument("--methods", nargs="+", default=None, metavar="METHOD",

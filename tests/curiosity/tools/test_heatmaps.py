@@ -9,15 +9,15 @@ import torch
 from curiosity.agent import ActorCritic
 from curiosity.envs import OBS_PLANES, make_single_env
 from curiosity.envs.wrappers import AGENT_IDX
-from curiosity.heatmaps import (
+from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer
+from curiosity.tools.heatmaps import (
     intrinsic_reward_grid,
     latest_visitation,
     main,
     reachable_cells,
     write_intrinsic_heatmap,
 )
-from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer
-from curiosity.run_state import RunState
+from curiosity.tools.run_state import RunState
 
 
 class AgentPositionProbe(IntrinsicModule):

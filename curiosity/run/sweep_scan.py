@@ -1,7 +1,7 @@
 """What a sweep's run folders say about its progress: finished, running, failed, frames.
 
 A training run writes ``metrics.csv`` (one row per iteration, with ``frames``) and, once
-finished, ``summary.json``. The sweep-progress callback (``curiosity.sweep_progress``) adds
+finished, ``summary.json``. The sweep-progress callback (``curiosity.run.sweep_progress``) adds
 one small file per job, ``job_status.json``, written by Hydra's job hooks in the process that
 runs the job::
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from curiosity.config import ConfigError
-from curiosity.diagnose import NULL_ACTION, collect, compose_method, run
+from curiosity.tools.diagnose import NULL_ACTION, collect, compose_method, run
 
 TINY = ["env.num_envs=2", "method.module.hidden_channels=8"]
 

@@ -11,7 +11,7 @@ policy, (iii) a trained policy from a checkpoint; trains a fresh predictor per
 
 Usage (extra ``key=value`` arguments are Hydra overrides applied to every method):
 
-    python -m curiosity.diagnose env=doorkey_5x5 --methods forward_conv,forward_transformer \
+    python -m curiosity.tools.diagnose env=doorkey_5x5 --methods forward_conv,forward_transformer \
         --sources null,random,checkpoint --checkpoint runs/<exp>/<run> --updates 300
 """
 
@@ -34,14 +34,15 @@ from minigrid.core.actions import Actions  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.distributions import Categorical  # noqa: E402
 
+from curiosity import paths  # noqa: E402
 from curiosity.agent import ActorCritic  # noqa: E402
-from curiosity.checkpoint import CHECKPOINT_DIR, LATEST  # noqa: E402
 from curiosity.config import ConfigError, register_configs, validate  # noqa: E402
 from curiosity.envs import make_vector_env, onehot_planes_batched  # noqa: E402
 from curiosity.intrinsic import ObsNormalizer, TransitionBatch  # noqa: E402
-from curiosity.trainer import build_intrinsic  # noqa: E402
+from curiosity.intrinsic.build import build_intrinsic  # noqa: E402
+from curiosity.run.checkpoint import CHECKPOINT_DIR, LATEST  # noqa: E402
 
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+CONF_DIR = str(paths.CONF_DIR)
 SOURCES = ("null", "random", "checkpoint")
 NULL_ACTION = int(Actions.done)  # does nothing in most tasks
 HELDOUT_FRACTION = 0.2
@@ -209,9 +210,9 @@ def run(methods: list[str], sources: list[str], overrides: list[str], out: Path,
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from curiosity.cli import prog_name
+    from curiosity.tools.prog import prog_name
 
-    parser = argparse.ArgumentParser(prog=prog_name("curiosity.diagnose"), description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog=prog_name("curiosity.tools.diagnose"), description=__doc__.split("\n\n")[0],
                                      epilog="Other arguments are Hydra overrides (key=value), e.g. env=doorkey_8x8.")
     parser.add_argument("--methods", default="forward_conv,forward_resnet,forward_transformer",
                         help="comma-separated conf/method names")

@@ -1,6 +1,6 @@
 """Episode renderer with debug overlays.
 
-    python -m curiosity.render RUN_DIR [--checkpoint PT] [--episodes N] [--out FILE.gif]
+    python -m curiosity.tools.render RUN_DIR [--checkpoint PT] [--episodes N] [--out FILE.gif]
                                [--frames-dir DIR] [--seed S] [--greedy] [--fps F]
 
 Plays episodes with the run's policy (trained, or untrained when the run has no
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import random
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -32,7 +31,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from curiosity.config import ConfigError
 from curiosity.envs import make_single_env
-from curiosity.run_state import RunState
+from curiosity.tools.run_state import RunState
 
 ACTION_NAMES = [a.name for a in Actions]
 PANEL_WIDTH = 300  # px of the text panel beside the grid
@@ -252,44 +251,13 @@ def render_run(state: RunState, out: Path, episodes: int = 1, seed: int = 0, gre
     return frames, records
 
 
-# ---------------------------------------------------------------------- during training
-def render_during_training(trainer) -> list[Path]:
-    """One debug episode (and the intrinsic heatmap) into RUN_DIR/renders and wandb.
-
-    Uses the live modules without changing them or any RNG the run draws from, so a run
-    with rendering on trains exactly like one with it off.
-    """
-    from curiosity.heatmaps import write_intrinsic_heatmap
-
-    state = RunState.from_trainer(trainer)
-    out_dir = trainer.run_dir / "renders"
-    tag = f"frames{trainer.iteration * trainer.batch_size:010d}"
-    py_state, np_state = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        gif = out_dir / f"episode_{tag}.gif"
-        render_run(state, gif, episodes=1, seed=int(trainer.cfg.seed))
-        written = [gif]
-        if state.intrinsic is not None:
-            written.append(write_intrinsic_heatmap(state, out_dir / f"intrinsic_{tag}.png",
-                                                   seed=int(trainer.cfg.seed)))
-    random.setstate(py_state)
-    np.random.set_state(np_state)
-    wandb_run = getattr(trainer.sink, "wandb_run", None)
-    if wandb_run is not None:
-        import wandb
-
-        media = {"render/episode": wandb.Video(str(gif), format="gif")}
-        if len(written) > 1:
-            media["render/intrinsic_heatmap"] = wandb.Image(str(written[1]))
-        wandb_run.log(media, step=trainer.iteration * trainer.batch_size)
-    return written
 
 
 # ---------------------------------------------------------------------- CLI
 def build_parser() -> argparse.ArgumentParser:
-    from curiosity.cli import prog_name
+    from curiosity.tools.prog import prog_name
 
-    p = argparse.ArgumentParser(prog=prog_name("curiosity.render"), description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog=prog_name("curiosity.tools.render"), description=__doc__.split("\n\n")[0])
     p.add_argument("run_dir", type=Path, help="a run directory (holds config.yaml and checkpoints/)")
     p.add_argument("--checkpoint", type=Path, default=None,
                    help="checkpoint to load (default RUN_DIR/checkpoints/latest.pt)")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from curiosity import bench
+from curiosity.tools import bench
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TOOLS = ["train", "report", "render", "heatmaps", "diagnose", "bench", "profile"]
-PARSERS = ["analysis.report", "curiosity.render", "curiosity.heatmaps", "curiosity.diagnose",
-           "curiosity.bench", "curiosity.profile"]
+PARSERS = ["analysis.report", "curiosity.tools.render", "curiosity.tools.heatmaps", "curiosity.tools.diagnose",
+           "curiosity.tools.bench", "curiosity.tools.profiling"]
 
 
 def _scripts() -> dict[str, str]:
@@ -44,7 +44,7 @@ def test_entry_point_help_exits_0_with_usage_under_the_script_name(tool, monkeyp
 
 def test_train_help_explains_usage_and_the_config():
     # Hydra's --help; a subprocess because Hydra keeps global state per process
-    code = "import sys; sys.argv = ['curiosity-train', '--help']; from curiosity.cli import train; train()"
+    code = "import sys; sys.argv = ['curiosity-train', '--help']; from curiosity.tools.cli import train; train()"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "usage: curiosity-train" in out.stdout and "== Configuration groups ==" in out.stdout
@@ -59,10 +59,10 @@ def test_every_option_has_a_help_string(module):
 
 
 def test_module_help_names_the_module(monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["/somewhere/curiosity/bench.py"])  # what `python -m` leaves
+    monkeypatch.setattr(sys, "argv", ["/somewhere/curiosity/tools/bench.py"])  # what `python -m` leaves
     with pytest.raises(SystemExit):
         bench.main(["--help"])
-    assert capsys.readouterr().out.startswith("usage: python -m curiosity.bench ")
+    assert capsys.readouterr().out.startswith("usage: python -m curiosity.tools.bench ")
 
 
 # ---------------------------------------------------------------- bench lists

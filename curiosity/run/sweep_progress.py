@@ -9,7 +9,7 @@ never names it. In MULTIRUN mode it
   plus the command line, split the way Hydra's BasicSweeper splits them);
 - marks each job's folder with ``job_status.json`` from Hydra's job hooks, which run in the
   process that runs the job (joblib and submitit workers included): running when it starts,
-  then completed or failed, with the one line that says why (see ``curiosity.sweep_scan``);
+  then completed or failed, with the one line that says why (see ``curiosity.run.sweep_scan``);
 - polls the sweep folder from a daemon thread every ``interval_s`` seconds (it reads a few KB
   per run: nothing the runs would notice) and redraws one line on a terminal::
 
@@ -42,7 +42,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from curiosity.sweep_scan import (
+from curiosity.run.sweep_scan import (
     STATUS_FILE,
     SweepScanner,
     SweepSnapshot,

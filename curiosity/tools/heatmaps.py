@@ -1,6 +1,6 @@
 """Intrinsic-reward and visitation heatmaps over the MiniGrid map.
 
-    python -m curiosity.heatmaps RUN_DIR [--checkpoint PT] [--seed S] [--out-dir DIR]
+    python -m curiosity.tools.heatmaps RUN_DIR [--checkpoint PT] [--seed S] [--out-dir DIR]
 
 - Intrinsic reward: for one layout (``env.reset(seed)``), the agent is placed on every
   cell it can stand on and reach from its start, facing each of the 4 directions, and
@@ -27,8 +27,8 @@ import numpy as np  # noqa: E402
 
 from curiosity.config import ConfigError  # noqa: E402
 from curiosity.envs import make_single_env  # noqa: E402
-from curiosity.render import ACTION_NAMES, used_bounds  # noqa: E402
-from curiosity.run_state import RunState  # noqa: E402
+from curiosity.tools.render import ACTION_NAMES, used_bounds  # noqa: E402
+from curiosity.tools.run_state import RunState  # noqa: E402
 
 NUM_DIRECTIONS = 4
 TILE = 16  # px per cell of the background map
@@ -189,9 +189,9 @@ def write_visitation_heatmap(run_dir: Path, out: Path, env_id: str = "") -> Path
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from curiosity.cli import prog_name
+    from curiosity.tools.prog import prog_name
 
-    p = argparse.ArgumentParser(prog=prog_name("curiosity.heatmaps"), description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog=prog_name("curiosity.tools.heatmaps"), description=__doc__.split("\n\n")[0])
     p.add_argument("run_dir", type=Path,
                    help="a run directory (holds config.yaml, checkpoints/ and visitation/)")
     p.add_argument("--checkpoint", type=Path, default=None,

@@ -11,7 +11,7 @@ import torch
 from curiosity.config import ConfigError, validate
 from curiosity.envs import make_single_env
 from curiosity.envs.levels import HELDOUT_START, FixedLevels, heldout_level_seeds, train_level_seeds
-from curiosity.evaluation import EVAL_FILE, EvalLog, HeldOutEvaluator
+from curiosity.run.evaluation import EVAL_FILE, EvalLog, HeldOutEvaluator
 from curiosity.trainer import Trainer
 
 FORWARD, DONE = 2, 6  # MiniGrid actions

@@ -11,8 +11,10 @@ import pytest
 import torch
 
 from curiosity.envs import make_single_env
-from curiosity.render import _fmt, main, panel_lines, play_episodes
-from curiosity.run_state import RunState
+from curiosity.run.hooks import standard_hooks
+from curiosity.tools.render import _fmt, main, panel_lines, play_episodes
+from curiosity.tools.run_state import RunState
+from curiosity.tools.training_renders import RenderHook
 from curiosity.trainer import Trainer
 
 RND = ["method=rnd", "method.obs_norm_init_steps=2", "method.module.channels=8",
@@ -132,7 +134,8 @@ def test_periodic_rendering_writes_files_and_leaves_training_unchanged(tiny_cfg,
     def run(render_every: int, run_dir):
         cfg = tiny_cfg("env=doorkey_5x5", "env.max_episode_steps=6", "total_frames=256",
                        f"logger.render_every={render_every}", *RND)
-        trainer = Trainer(cfg, run_dir)
+        hooks = standard_hooks(cfg) + [RenderHook(render_every)]
+        trainer = Trainer(cfg, run_dir, hooks=hooks)
         try:
             trainer.train()
         finally:

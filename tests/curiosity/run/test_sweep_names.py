@@ -12,9 +12,9 @@ import yaml
 from omegaconf import OmegaConf
 
 from analysis.runs import load_runs
-from curiosity.sweep_names import HASH_CHARS, bounded_dirname
+from curiosity.run.sweep_names import HASH_CHARS, bounded_dirname
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_short_names_are_kept_as_they_are():

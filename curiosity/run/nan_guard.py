@@ -8,7 +8,7 @@
 
 The error names the quantity and the iteration. ``NanGuard.dump`` writes
 ``RUN_DIR/nan_dump/``: ``checkpoint.pt`` (the trainer's checkpoint format, so
-``curiosity.render --checkpoint`` can load it; ``checkpoints/latest.pt`` keeps the last
+``curiosity.tools.render --checkpoint`` can load it; ``checkpoints/latest.pt`` keeps the last
 good state for resuming), ``batch.pt`` (every rollout tensor of the offending iteration)
 and ``error.txt``.
 """

@@ -22,7 +22,6 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from curiosity.agent import ActorCritic
-from curiosity.checkpoint import CHECKPOINT_DIR, LATEST
 from curiosity.envs import OBS_PLANES, make_single_env
 from curiosity.envs.full_grid import compact_full_grid, full_grid_space
 from curiosity.intrinsic import (
@@ -31,6 +30,7 @@ from curiosity.intrinsic import (
     ObsNormalizer,
     TransitionBatch,
 )
+from curiosity.run.checkpoint import CHECKPOINT_DIR, LATEST
 
 
 @contextlib.contextmanager
@@ -88,7 +88,9 @@ class RunState:
         Without any checkpoint, builds freshly initialised modules from RUN_DIR/config.yaml
         (an untrained policy and predictor, seeded by the run's seed).
         """
-        from curiosity.trainer import build_intrinsic  # the trainer's own builder: same errors
+        from curiosity.intrinsic.build import (
+            build_intrinsic,  # the trainer's own builder: same errors
+        )
 
         run_dir = Path(run_dir)
         path = Path(checkpoint) if checkpoint is not None else run_dir / CHECKPOINT_DIR / LATEST

@@ -16,7 +16,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import open_dict
 
 from curiosity.config import register_configs
-from curiosity.sweep_progress import (
+from curiosity.run.sweep_progress import (
     FrameRate,
     SweepMonitor,
     SweepProgress,
@@ -26,7 +26,7 @@ from curiosity.sweep_progress import (
     frames_trained,
     one_line,
 )
-from curiosity.sweep_scan import (
+from curiosity.run.sweep_scan import (
     STATUS_FILE,
     RunProgress,
     SweepScanner,
@@ -35,7 +35,7 @@ from curiosity.sweep_scan import (
     write_job_status,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TOKEN = "t1"
 
 

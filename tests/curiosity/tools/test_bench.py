@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from curiosity.bench import available_methods, main, matmul_peak_gflops
+from curiosity.tools.bench import available_methods, main, matmul_peak_gflops
 
 TINY = ["agent.num_steps=16", "agent.num_minibatches=2", "agent.update_epochs=1",
         "agent.hidden_size=16", "agent.conv_channels=8"]
@@ -41,7 +41,7 @@ def test_bench_writes_one_row_per_method_and_backend(tmp_path):
 
 
 def test_a_broken_method_is_reported_not_fatal(tmp_path, monkeypatch):
-    import curiosity.bench as bench
+    import curiosity.tools.bench as bench
 
     real = bench.bench_method
 

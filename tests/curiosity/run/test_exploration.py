@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from curiosity.exploration import ExplorationTracker
+from curiosity.run.exploration import ExplorationTracker
 from curiosity.trainer import Trainer
 
 

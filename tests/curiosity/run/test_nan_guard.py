@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from curiosity.nan_guard import NonFiniteError, check_metrics
-from curiosity.run_state import RunState
+from curiosity.run.nan_guard import NonFiniteError, check_metrics
+from curiosity.tools.run_state import RunState
 from curiosity.trainer import Trainer
 
 RND = ["method=rnd", "method.obs_norm_init_steps=2", "method.module.channels=8",

@@ -10,11 +10,13 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from curiosity.paths import ROOT
+
 PACKAGES = ("torch", "numpy", "gymnasium", "minigrid", "hydra-core", "wandb", "envpool", "scipy")
 
 
 def _git(*args: str) -> str | None:
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     try:
         out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from curiosity.profile import TIMED_METHODS, main, profile_run
+from curiosity.tools.profiling import TIMED_METHODS, main, profile_run
 
 
 def test_phases_cover_the_wall_time(tiny_cfg, tmp_path):

@@ -1,6 +1,6 @@
 """Where a training run's time goes, measured over a few iterations.
 
-    python -m curiosity.profile [--iterations N] [--warmup W] [--torch-profiler] [--json FILE]
+    python -m curiosity.tools.profiling [--iterations N] [--warmup W] [--torch-profiler] [--json FILE]
                                 [hydra overrides, e.g. env=multiroom_n2_s4 method=rnd]
 
 Builds the run exactly as ``curiosity.train`` does (in a temporary directory, wandb and
@@ -26,9 +26,10 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
+from curiosity import paths
 from curiosity.config import ConfigError, register_configs, validate
 
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+CONF_DIR = str(paths.CONF_DIR)
 QUIET = ["logger.wandb_mode=disabled", "logger.progress=false", "logger.checkpoint_every=0",
          "logger.visitation_every=0", "logger.render_every=0", "resume=false"]
 # (trainer method, label); the order is the order of the table
@@ -155,9 +156,9 @@ def format_report(r: dict) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from curiosity.cli import prog_name
+    from curiosity.tools.prog import prog_name
 
-    p = argparse.ArgumentParser(prog=prog_name("curiosity.profile"), description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog=prog_name("curiosity.tools.profiling"), description=__doc__.split("\n\n")[0],
                                 epilog="Other arguments are Hydra overrides (key=value).")
     p.add_argument("--iterations", type=int, default=5, help="measured iterations")
     p.add_argument("--warmup", type=int, default=1, help="iterations run first and not counted")
