@@ -22,8 +22,9 @@ MULTIROOM_VARIANTS = {
     "N12-S10": (12, 10),
 }
 
-# noisy-TV ids (RIDE's MultiRoomNoisyTV: MultiRoom plus a ball whose colour the `done`
-# action resamples) -> the TV-free task the trainer builds before adding the TV itself
+# noisy-TV ids (RIDE's MultiRoomNoisyTV: MultiRoom plus a ball in the first room whose colour
+# the remote resamples; RIDE's remote is `drop`, ours `done`: both no-ops in MultiRoom since
+# the TV ball cannot be carried) -> the TV-free task the trainer builds before adding the TV itself
 # (MiniGrid-MultiRoom-N4-S5-v0 has SIX rooms in minigrid 3.x; four rooms is its -v1 id)
 NOISY_TV_VARIANTS = {"N7-S4": (7, 4), "N4-S5": (4, 5)}
 NOISY_TV_TASKS = {"MiniGrid-MultiRoomNoisyTV-N7-S4-v0": "MiniGrid-MultiRoom-N7-S4-v0",
