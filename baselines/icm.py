@@ -28,6 +28,26 @@ from curiosity.envs.encoding import OBS_PLANES
 from curiosity.intrinsic import IntrinsicModule, TransitionBatch
 
 
+def conv_encoder(height: int, width: int, channels: int, feature_channels: int,
+                 num_convs: int) -> tuple[nn.Sequential, int]:
+    """RIDE's MiniGrid state-embedding net on one-hot grid planes: ``num_convs`` stride-2 3x3
+    convs (``channels``, ..., ``feature_channels``), ELU, orthogonal init, flattened.
+    Returns the encoder and its feature size (RIDE and E3B reuse it)."""
+    layers: list[nn.Module] = []
+    in_planes = OBS_PLANES
+    for i in range(num_convs):
+        out_planes = feature_channels if i == num_convs - 1 else channels
+        conv = nn.Conv2d(in_planes, out_planes, 3, stride=2, padding=1)
+        nn.init.orthogonal_(conv.weight, nn.init.calculate_gain("relu"))
+        nn.init.zeros_(conv.bias)
+        layers += [conv, nn.ELU()]
+        in_planes = out_planes
+    encoder = nn.Sequential(*layers, nn.Flatten())
+    with torch.no_grad():
+        feature_dim = encoder(torch.zeros(1, OBS_PLANES, height, width)).shape[1]
+    return encoder, feature_dim
+
+
 class ICM(IntrinsicModule):
     """Inverse-dynamics features, forward model in feature space; reward = eta * forward error."""
 
@@ -57,18 +77,7 @@ class ICM(IntrinsicModule):
         self.beta = beta
         h, w, _ = self.obs_shape
 
-        layers: list[nn.Module] = []
-        in_planes = OBS_PLANES
-        for i in range(num_convs):
-            out_planes = feature_channels if i == num_convs - 1 else channels
-            conv = nn.Conv2d(in_planes, out_planes, 3, stride=2, padding=1)
-            nn.init.orthogonal_(conv.weight, nn.init.calculate_gain("relu"))
-            nn.init.zeros_(conv.bias)
-            layers += [conv, nn.ELU()]
-            in_planes = out_planes
-        self.encoder = nn.Sequential(*layers, nn.Flatten())
-        with torch.no_grad():
-            self.feature_dim = self.encoder(torch.zeros(1, OBS_PLANES, h, w)).shape[1]
+        self.encoder, self.feature_dim = conv_encoder(h, w, channels, feature_channels, num_convs)
 
         self.inverse = nn.Sequential(
             nn.Linear(2 * self.feature_dim, hidden), nn.ReLU(), nn.Linear(hidden, self.num_actions))

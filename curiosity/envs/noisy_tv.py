@@ -131,8 +131,11 @@ class InWorldTV(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env, resample: str = "step", remote_action: int = DONE_ACTION,
-                 full_obs: bool = False):
+                 full_obs: bool = False, first_room: bool = False):
         super().__init__(env)
+        if first_room and not hasattr(env.unwrapped, "rooms"):
+            raise ValueError(f"env.tv_first_room=true: {type(env.unwrapped).__name__} has no rooms "
+                             "(MultiRoom tasks only)")
         if resample not in RESAMPLE_MODES:
             raise ValueError(f"env.tv_resample={resample}: must be one of {RESAMPLE_MODES}")
         if not 0 <= remote_action < env.action_space.n:
@@ -140,6 +143,7 @@ class InWorldTV(gym.Wrapper):
         self.resample = resample
         self.remote_action = remote_action
         self.full_obs = full_obs
+        self.first_room = first_room  # RIDE: the TV is in the room the agent starts in
         self.tv = TVBall()
         self.tv_pos: tuple[int, int] | None = None
         self._rng = _tv_rng(None)
@@ -154,7 +158,11 @@ class InWorldTV(gym.Wrapper):
             around = (grid.get(x + dx, y + dy) for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)))
             return any(isinstance(c, (Door, Goal)) for c in around)
 
-        empty = [(x, y) for x in range(1, grid.width - 1) for y in range(1, grid.height - 1)
+        xs, ys = range(1, grid.width - 1), range(1, grid.height - 1)
+        if self.first_room:  # the interior of MultiRoom's first room, as RIDE places it
+            (left, top), (width, height) = base.rooms[0].top, base.rooms[0].size
+            xs, ys = range(left + 1, left + width - 1), range(top + 1, top + height - 1)
+        empty = [(x, y) for x in xs for y in ys
                  if grid.get(x, y) is None and (x, y) != agent and not near_door_or_goal(x, y)]
         for i in self._rng.permutation(len(empty)):
             x, y = empty[i]
@@ -217,7 +225,7 @@ def wrap_noisy_tv_raw(env: gym.Env, env_cfg) -> gym.Env:
     if getattr(env_cfg, "noisy_tv", "none") != "in_world":
         return env
     return InWorldTV(env, resample=env_cfg.tv_resample, remote_action=env_cfg.tv_remote_action,
-                     full_obs=env_cfg.full_obs)
+                     full_obs=env_cfg.full_obs, first_room=getattr(env_cfg, "tv_first_room", False))
 
 
 def wrap_noisy_tv_compact(env: gym.Env, env_cfg) -> gym.Env:
@@ -232,7 +240,7 @@ def make_multiroom_noisy_tv(minNumRooms: int, maxNumRooms: int, maxRoomSize: int
                             resample: str = "remote", remote_action: int = DONE_ACTION, **kwargs) -> gym.Env:
     """Entry point of the registered ``MultiRoomNoisyTV`` ids: MultiRoom plus RIDE's TV ball."""
     task = MultiRoomEnv(minNumRooms=minNumRooms, maxNumRooms=maxNumRooms, maxRoomSize=maxRoomSize, **kwargs)
-    return InWorldTV(task, resample=resample, remote_action=remote_action)
+    return InWorldTV(task, resample=resample, remote_action=remote_action, first_room=True)
 
 
 def tv_distraction_metrics(tv_action: torch.Tensor, tv_in_view: torch.Tensor, tv_in_prev_view: torch.Tensor,

@@ -1,7 +1,10 @@
 """MiniGrid tasks used by published exploration work that MiniGrid itself does not register.
 
 RIDE (Raileanu & Rocktaschel 2020) and later work report on MultiRoom-N7-S4, N7-S8,
-N10-S4 and N12-S10; all come from ``MultiRoomEnv(minNumRooms, maxNumRooms, maxRoomSize)``.
+N10-S4, N10-S10 and N12-S10; all come from ``MultiRoomEnv(minNumRooms, maxNumRooms,
+maxRoomSize)`` with exactly that many rooms, as RIDE's gym-minigrid fork registers them
+(``gym_minigrid/envs/multiroom.py``: 25x25 grid, ``maxNumRooms * 20`` steps, the same in
+minigrid 3.x).
 Its noisy-TV task MultiRoomNoisyTV-N7-S4 (and a small N4-S5 one) wraps MultiRoom in
 ``curiosity.envs.noisy_tv.InWorldTV``.
 """
@@ -15,11 +18,13 @@ MULTIROOM_VARIANTS = {
     "N7-S4": (7, 4),
     "N7-S8": (7, 8),
     "N10-S4": (10, 4),
+    "N10-S10": (10, 10),
     "N12-S10": (12, 10),
 }
 
-# noisy-TV ids (RIDE's MultiRoomNoisyTV: MultiRoom plus a ball whose colour the `done`
-# action resamples) -> the TV-free task the trainer builds before adding the TV itself
+# noisy-TV ids (RIDE's MultiRoomNoisyTV: MultiRoom plus a ball in the first room whose colour
+# the remote resamples; RIDE's remote is `drop`, ours `done`: both no-ops in MultiRoom since
+# the TV ball cannot be carried) -> the TV-free task the trainer builds before adding the TV itself
 # (MiniGrid-MultiRoom-N4-S5-v0 has SIX rooms in minigrid 3.x; four rooms is its -v1 id)
 NOISY_TV_VARIANTS = {"N7-S4": (7, 4), "N4-S5": (4, 5)}
 NOISY_TV_TASKS = {"MiniGrid-MultiRoomNoisyTV-N7-S4-v0": "MiniGrid-MultiRoom-N7-S4-v0",

@@ -25,6 +25,7 @@ class EnvConfig:
     tv_region_size: int = 3  # remote TV: side of the square of cells it scrambles, in the view's corner
     tv_whole_view: bool = False  # remote TV: scramble the whole view instead of a region
     tv_resample: str = "step"  # in-world TV: recolour every "step" or on each "remote" use (RIDE)
+    tv_first_room: bool = False  # in-world TV: placed in MultiRoom's first room, where the agent starts (RIDE)
 
 
 @dataclass

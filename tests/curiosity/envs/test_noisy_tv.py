@@ -249,3 +249,20 @@ def test_tv_state_survives_a_checkpoint_round_trip(tv):
         t_obs, *_, t_info = twin.step(a)
         np.testing.assert_array_equal(obs, t_obs)
         assert info == t_info
+
+
+@pytest.mark.parametrize("env_id", ["MiniGrid-MultiRoomNoisyTV-N7-S4-v0", "MiniGrid-MultiRoomNoisyTV-N4-S5-v0"])
+def test_registered_noisy_tv_sits_in_the_first_room_as_in_ride(env_id):
+    """RIDE places the TV ball in the room the agent starts in (multiroom_noisytv.py)."""
+    env = gym.make(env_id)
+    tv = find_wrapper(env, InWorldTV)
+    for seed in range(20):
+        env.reset(seed=seed)
+        (left, top), (width, height) = env.unwrapped.rooms[0].top, env.unwrapped.rooms[0].size
+        x, y = tv.tv_pos
+        assert left < x < left + width - 1 and top < y < top + height - 1, (seed, tv.tv_pos)
+    # the config key builds the same TV in the trainer; a task without rooms refuses it
+    wrapped = make_single_env(env_cfg(id=env_id, noisy_tv="in_world", tv_first_room=True))
+    assert find_wrapper(wrapped, InWorldTV).first_room
+    with pytest.raises(ValueError, match="env.tv_first_room=true"):
+        make_single_env(env_cfg(noisy_tv="in_world", tv_first_room=True))

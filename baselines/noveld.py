@@ -1,0 +1,68 @@
+"""NovelD (Zhang et al. 2021, NeurIPS, "NovelD: A Simple yet Effective Exploration Criterion").
+
+The bonus rewards crossing from familiar into novel states, once per episode:
+
+    r_int = max(novelty(s_{t+1}) - alpha * novelty(s_t), 0) * 1[N_episode(s_{t+1}) == 1]
+
+``novelty`` is RND's prediction error (``baselines.rnd.RND``'s target and predictor nets),
+measured as in NovelD's code (``src/algos/bebold.py``) by the L2 norm ``||f(x) - f_hat(x)||_2``
+(not RND's mean squared error); the predictor is trained on that same norm at s_{t+1}.
+alpha is NovelD's ``scale_fac`` 0.5. The first-visit gate uses ``baselines.count.CountBonus``
+(episodic, key ``obs``: a hash of the successor grid as the method sees it), held as a
+submodule so its memory resets where ``episode_start`` says, only for that env, and lives in
+the state_dict. Invalid rows score 0 and are never counted. ``reward(batch)`` (stateless:
+renderer, heatmaps) scores the novelty difference as if each successor were a first visit.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import torch
+
+from baselines.count import CountBonus
+from baselines.rnd import RND
+from curiosity.intrinsic.base import IntrinsicModule
+from curiosity.intrinsic.rollout import Rollout
+from curiosity.intrinsic.transitions import TransitionBatch
+
+
+class NovelD(RND):
+    """RND's networks; reward = clipped novelty difference, gated to first episodic visits."""
+
+    def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
+                 alpha: float = 0.5, channels: int = 32, embedding_dim: int = 128,
+                 predictor_hidden: int = 256, num_envs: int = 1):
+        """
+        Args:
+            alpha: weight of the predecessor's novelty (NovelD's ``scale_fac``, 0.5).
+            channels, embedding_dim, predictor_hidden: RND's networks.
+        """
+        super().__init__(obs_space, action_space, channels=channels, embedding_dim=embedding_dim,
+                         predictor_hidden=predictor_hidden, num_envs=num_envs)
+        if alpha < 0:
+            raise ValueError(f"method.module.alpha={alpha}: must be >= 0")
+        self.alpha = alpha
+        self.counts = CountBonus(obs_space, action_space, mode="episodic", key="obs",
+                                 num_envs=num_envs)
+
+    def novelty(self, x: torch.Tensor) -> torch.Tensor:
+        """RND error ``||f(x) - f_hat(x)||_2`` per input planes ``(B, C, H, W)``, ``(B,)``."""
+        with torch.no_grad():
+            target = self.target(x)
+        return (self.predictor(x) - target).norm(dim=1)
+
+    @torch.no_grad()
+    def reward(self, batch: TransitionBatch) -> torch.Tensor:
+        """``max(novelty(s') - alpha * novelty(s), 0)`` (no episode context: no gate)."""
+        gain = self.novelty(batch.next_obs_input) - self.alpha * self.novelty(batch.obs_input)
+        return gain.clamp(min=0.0)
+
+    @torch.no_grad()
+    def score_rollout(self, rollout: Rollout) -> torch.Tensor:
+        gain = IntrinsicModule.score_rollout(self, rollout)  # stateless, 0 on invalid rows
+        first_visit = self.counts.score_rollout(rollout) == 1.0  # 1/sqrt(N) == 1 iff N == 1
+        return gain * first_visit
+
+    def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        loss = self.novelty(batch.next_obs_input).mean()
+        return loss, {"noveld_rnd_loss": loss.item()}
