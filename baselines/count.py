@@ -100,8 +100,6 @@ class CountBonus(IntrinsicModule):
                 memory = self.episodic[n] if self.mode == "episodic" else self.lifelong
                 memory[k] = memory.get(k, 0) + 1
                 out[t, n] = memory[k] ** -0.5
-                if self.mode == "episodic":  # lifelong counts are kept in both modes (diagnostics)
-                    self.lifelong[k] = self.lifelong.get(k, 0) + 1
         return out.to(rollout.action.device)
 
     @torch.no_grad()
