@@ -10,6 +10,8 @@ MiniGrid-DoorKey-8x8-v0 with 16 envs, it runs real trainer iterations and report
   iteration, divided by the non-env time) against an fp32 matmul peak measured in the
   same run with the same thread count;
 - the raw env step rate of each backend (random actions, no learner), same run;
+- Stable-Baselines3's PPO on the same env, envs, steps, epochs and minibatches (``--peer``,
+  on when the ``sb3`` extra is installed), and every row's ratio to it (``sps_vs_sb3``);
 - ``cpu_sps`` (frames per CPU-second of the process) and ``cpu_share`` (CPU-seconds per wall
   second): on cores shared with other jobs, wall-clock SPS measures the load as much as the
   code, and these two say which.
@@ -46,11 +48,13 @@ from curiosity import paths
 from curiosity.config import register_configs, validate
 from curiosity.envs import make_vector_env
 from curiosity.run.run_info import _cpu_model
+from curiosity.tools.sb3_peer import sb3_available, sb3_ppo_sps
 from curiosity.trainer import Trainer
 
 CONF_DIR = paths.CONF_DIR
 ENV = "doorkey_8x8"
 BASELINE_METHOD = "none"  # SPS ratios are relative to extrinsic-only PPO
+PEER_METHOD = "sb3_ppo"  # Stable-Baselines3's PPO, timed in the same run (--peer)
 SPLIT = ("env", "inference", "intrinsic", "update")  # reported time split per iteration
 
 
@@ -152,9 +156,23 @@ def machine_info(torch_threads: int) -> dict:
     }
 
 
+def peer_row(iterations: int, num_envs: int, torch_threads: int, extra=()) -> dict:
+    """Stable-Baselines3's PPO with this project's env, envs, steps, epochs and minibatches."""
+    cfg = compose_bench_config(BASELINE_METHOD, "python", num_envs, torch_threads, extra)
+    a = cfg.agent
+    row = {"method": PEER_METHOD, "backend": "python", "backend_used": "python (SB3 DummyVecEnv)"}
+    try:
+        row.update(sb3_ppo_sps(cfg.env.id, num_envs, a.num_steps, a.update_epochs, a.num_minibatches,
+                               iterations))
+    except Exception as err:  # the peer must not hide the project's numbers
+        row["error"] = f"{type(err).__name__}: {err}".splitlines()[0]
+    return row
+
+
 def run_bench(methods, backends, iterations: int, num_envs: int, torch_threads: int,
-              env_steps: int, extra=()) -> tuple[pd.DataFrame, dict]:
-    """One bench run: peak, raw env rates, then every (method, backend); returns rows + machine."""
+              env_steps: int, extra=(), peer: bool = False) -> tuple[pd.DataFrame, dict]:
+    """One bench run: peak, raw env rates, then every (method, backend) and the SB3 peer;
+    returns rows + machine."""
     machine = machine_info(torch_threads)
     machine["matmul_peak_gflops"] = matmul_peak_gflops(torch_threads)
     raw = {}
@@ -176,11 +194,19 @@ def run_bench(methods, backends, iterations: int, num_envs: int, torch_threads: 
             rows.append(row)
             print(f"  {method:>20s} {backend:>8s}: " + (
                 f"{row['sps']:8,.0f} SPS" if "sps" in row else row["error"]), flush=True)
+    if peer:
+        row = peer_row(iterations, num_envs, torch_threads, extra)
+        rows.append(row)
+        print(f"  {PEER_METHOD:>20s} {'python':>8s}: " + (
+            f"{row['sps']:8,.0f} SPS" if "sps" in row else row["error"]), flush=True)
     table = pd.DataFrame(rows)
     if "sps" not in table:
         table["sps"] = np.nan
     base = table[table.method == BASELINE_METHOD].set_index("backend")["sps"]
     table["sps_vs_none"] = table.sps / table.backend.map(base)
+    peer_sps = table.loc[table.method == PEER_METHOD, "sps"]
+    # every row against SB3's PPO measured in this same run (the issue's target ratios)
+    table["sps_vs_sb3"] = table.sps / (peer_sps.iloc[0] if len(peer_sps) else np.nan)
     table["peak_fraction"] = table.get("learner_gflops", np.nan) / machine["matmul_peak_gflops"]
     machine["load_avg_1m_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     for key in ("date", "cpu", "cores", "torch_threads", "matmul_peak_gflops"):
@@ -190,7 +216,7 @@ def run_bench(methods, backends, iterations: int, num_envs: int, torch_threads: 
 
 
 def format_table(table: pd.DataFrame) -> str:
-    cols = ["method", "backend", "backend_used", "sps", "sps_vs_none", "cpu_sps", "cpu_share",
+    cols = ["method", "backend", "backend_used", "sps", "sps_vs_none", "sps_vs_sb3", "cpu_sps", "cpu_share",
             *[f"{k}_s" for k in SPLIT],
             "env_fraction", "learner_gflops", "peak_fraction", "raw_env_sps", "error"]
     shown = table[[c for c in cols if c in table]]
@@ -238,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="torch CPU threads; 0: torch's default (one per core, what a single run uses)")
     parser.add_argument("--env-steps", type=int, default=500,
                         help="vector steps for the raw env rate (random actions, no learner; default 500)")
+    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=sb3_available(),
+                        help="also time Stable-Baselines3's PPO on the same env, envs, steps, epochs and "
+                             "minibatches (the sps_vs_sb3 column; default: on when the sb3 extra is installed)")
     parser.add_argument("--out", type=Path, default=Path("bench_results/bench.csv"),
                         help="CSV written with one row per method/backend (default bench_results/bench.csv)")
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. agent.num_steps=64")
@@ -259,7 +288,7 @@ def main(argv=None) -> pd.DataFrame:
     if BASELINE_METHOD not in methods:
         methods = [BASELINE_METHOD, *methods]  # the ratio column needs the baseline
     table, machine = run_bench(methods, args.backends, args.iterations, args.num_envs,
-                               args.torch_threads, args.env_steps, args.overrides)
+                               args.torch_threads, args.env_steps, args.overrides, peer=args.peer)
     print()
     print(f"{machine['date']}  {machine['cpu']} x{machine['cores']}  torch {machine['torch']}"
           f" ({machine['torch_threads']} thread(s))  load avg {machine['load_avg_1m']:.1f}"

@@ -23,7 +23,7 @@ def test_matmul_peak_is_a_plausible_rate():
 def test_bench_writes_one_row_per_method_and_backend(tmp_path):
     pytest.importorskip("envpool", reason="envpool is not installed (optional extra 'fast')")
     out = tmp_path / "bench.csv"
-    main(["--methods", "random", "--iterations", "1", "--num-envs", "4", "--env-steps", "20",
+    main(["--methods", "random", "--iterations", "1", "--num-envs", "4", "--env-steps", "20", "--no-peer",
           "--out", str(out), *TINY])
     table = pd.read_csv(out)
     assert sorted(zip(table.method, table.backend)) == [
@@ -53,7 +53,30 @@ def test_a_broken_method_is_reported_not_fatal(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "bench_method", broken_for_random)
     out = tmp_path / "bench.csv"
     main(["--methods", "random", "--backends", "python", "--iterations", "1", "--num-envs", "4",
-          "--env-steps", "5", "--out", str(out), *TINY])
+          "--env-steps", "5", "--no-peer", "--out", str(out), *TINY])
     table = pd.read_csv(out).set_index("method")
     assert table.error["random"] == "RuntimeError: predictor exploded" and pd.isna(table.sps["random"])
     assert table.sps["none"] > 0
+
+
+def test_the_sb3_peer_is_timed_in_the_same_run_with_the_same_batch(tmp_path, monkeypatch):
+    pytest.importorskip("stable_baselines3", reason="the sb3 extra is not installed")
+    from curiosity.tools import bench
+
+    seen = {}
+    real = bench.sb3_ppo_sps
+
+    def spy(env_id, num_envs, num_steps, update_epochs, num_minibatches, iterations):
+        seen.update(env_id=env_id, num_envs=num_envs, num_steps=num_steps, epochs=update_epochs,
+                    minibatches=num_minibatches)
+        return real(env_id, num_envs, num_steps, update_epochs, num_minibatches, iterations)
+
+    monkeypatch.setattr(bench, "sb3_ppo_sps", spy)
+    out = tmp_path / "bench.csv"
+    main(["--methods", "none", "--backends", "python", "--iterations", "1", "--num-envs", "4",
+          "--env-steps", "5", "--peer", "--out", str(out), *TINY])
+    table = pd.read_csv(out).set_index("method")
+    assert seen == {"env_id": "MiniGrid-DoorKey-8x8-v0", "num_envs": 4, "num_steps": 16, "epochs": 1,
+                    "minibatches": 2}
+    assert table.sps["sb3_ppo"] > 0 and table.sps_vs_sb3["sb3_ppo"] == pytest.approx(1.0)
+    assert table.sps_vs_sb3["none"] == pytest.approx(table.sps["none"] / table.sps["sb3_ppo"])

@@ -88,7 +88,7 @@ def test_bench_main_passes_both_list_forms_on(argv, monkeypatch):
     class Stop(Exception):
         pass
 
-    def fake_run_bench(methods, backends, *rest):
+    def fake_run_bench(methods, backends, *rest, **options):
         seen.update(methods=methods, backends=backends)
         raise Stop
 
