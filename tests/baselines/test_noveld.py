@@ -1,13 +1,11 @@
 """NovelD (issue 17): the clipped novelty difference with alpha, the first-visit gate that
-resets only at that env's episode starts, and the gate's memory through checkpoint/resume."""
+resets only at that env's episode starts, and the gate's memory in the state_dict (bitwise resume: tests/project/test_method_contract.py)."""
 
-import csv
 
 import pytest
 import torch
 
 from baselines.noveld import NovelD
-from curiosity.trainer import Trainer
 
 NOVELTY = torch.tensor([0.0, 1.0, 3.0, 1.0, 4.0])  # novelty of state v, by hand
 
@@ -69,31 +67,3 @@ def test_gate_memory_is_in_the_state_dict(grid_spaces, state_lookup, make_rollou
 def test_bad_alpha_is_a_one_line_error(grid_spaces):
     with pytest.raises(ValueError, match="method.module.alpha=-1"):
         NovelD(*grid_spaces, alpha=-1)
-
-
-def _metrics(run_dir):
-    with open(run_dir / "metrics.csv", newline="") as f:
-        return [{k: v for k, v in r.items() if not k.startswith("time/")} for r in csv.DictReader(f)]
-
-
-def test_trainer_resumes_bitwise_with_the_gate_memory(tiny_cfg, tmp_path):
-    base = ("method=noveld", "total_frames=384", "env.max_episode_steps=20")
-    full = Trainer(tiny_cfg(*base), tmp_path / "full")
-    try:
-        full.train()
-    finally:
-        full.close()
-    cut_cfg = tiny_cfg(*base, "logger.checkpoint_every=1")
-    cut = Trainer(cut_cfg, tmp_path / "cut")
-    try:
-        cut.train(max_iterations=2)
-    finally:
-        cut.close()
-    resumed = Trainer(cut_cfg, tmp_path / "cut")
-    try:
-        assert resumed.intrinsic.counts.episodic == cut.intrinsic.counts.episodic
-        assert any(resumed.intrinsic.counts.episodic)
-        resumed.train()
-    finally:
-        resumed.close()
-    assert _metrics(tmp_path / "cut") == _metrics(tmp_path / "full")

@@ -1,14 +1,12 @@
 """RIDE (issue 17): the embedding change divided by sqrt of the episodic count, by hand,
-resets only at that env's episode starts, RIDE's loss weights, memory through resume."""
+resets only at that env's episode starts, RIDE's loss weights, memory in the state_dict (bitwise resume: tests/project/test_method_contract.py)."""
 
-import csv
 
 import pytest
 import torch
 
 from baselines.icm import ICM
 from baselines.ride import RIDE
-from curiosity.trainer import Trainer
 
 PHI = [[0, 0], [0, 0], [3, 4], [3, 0]]  # phi(state v), by hand: |phi2 - phi1| = 5, |phi2 - phi3| = 4
 
@@ -68,31 +66,3 @@ def test_count_memory_is_in_the_state_dict(grid_spaces, state_lookup, make_rollo
 def test_bad_options_are_one_line_errors(grid_spaces):
     with pytest.raises(ValueError, match="method.module.forward_coef=-1"):
         RIDE(*grid_spaces, forward_coef=-1)
-
-
-def _metrics(run_dir):
-    with open(run_dir / "metrics.csv", newline="") as f:
-        return [{k: v for k, v in r.items() if not k.startswith("time/")} for r in csv.DictReader(f)]
-
-
-def test_trainer_resumes_bitwise_with_the_count_memory(tiny_cfg, tmp_path):
-    base = ("method=ride", "total_frames=384", "env.max_episode_steps=20")
-    full = Trainer(tiny_cfg(*base), tmp_path / "full")
-    try:
-        full.train()
-    finally:
-        full.close()
-    cut_cfg = tiny_cfg(*base, "logger.checkpoint_every=1")
-    cut = Trainer(cut_cfg, tmp_path / "cut")
-    try:
-        cut.train(max_iterations=2)
-    finally:
-        cut.close()
-    resumed = Trainer(cut_cfg, tmp_path / "cut")
-    try:
-        assert resumed.intrinsic.counts.episodic == cut.intrinsic.counts.episodic
-        assert any(resumed.intrinsic.counts.episodic)
-        resumed.train()
-    finally:
-        resumed.close()
-    assert _metrics(tmp_path / "cut") == _metrics(tmp_path / "full")
