@@ -107,9 +107,10 @@ def best(trials: list[Trial]) -> Trial:
     return min(complete, key=lambda t: (-t.auc, t.frames_to, t.trial))
 
 
-def tuned_yaml(chosen: Trial, trials: list[Trial], metric: str, threshold: float, budget: int,
-               command: str) -> str:
-    """The tuned method yaml: header comment, the chosen run's method section, the record."""
+def tuned_yaml(chosen: Trial, trials: list[Trial], task: str, metric: str, threshold: float,
+               budget: int, command: str) -> str:
+    """The tuned method yaml for ``method=tuned/<task>/<method>``: header comment, the chosen
+    run's method section, the record."""
     run = chosen.runs[0]
     method = {k: v for k, v in run.config["method"].items() if k != "tune"}
     tune = run.config["method"]["tune"]
@@ -119,14 +120,14 @@ def tuned_yaml(chosen: Trial, trials: list[Trial], metric: str, threshold: float
                "frames_to": None if not t.complete else round(t.frames_to, 1)} for t in trials]
     method["tune"] = {
         "space": tune.get("space"), "trials": tune.get("trials"), "draw_seed": tune.get("draw_seed"),
-        "selected": {"task": chosen.task, "env": run.env, "trial": chosen.trial, "point": chosen.point,
+        "selected": {"task": task, "env": run.env, "trial": chosen.trial, "point": chosen.point,
                      "auc": round(chosen.auc, 6), "frames_to": round(chosen.frames_to, 1),
                      "seeds": chosen.seeds, "budget": budget, "trials_run": len(trials),
                      "rule": rule, "command": command},
         "scores": scores,
     }
     lines = [
-        f"# Tuned {chosen.method} for {chosen.task} ({run.env}), written by curiosity-select.",
+        f"# Tuned {chosen.method} for {task} ({run.env}), written by curiosity-select.",
         f"# Base: conf/method/{chosen.method}.yaml as the trial ran it, with the chosen values:",
         f"#   {', '.join(f'{k}={v}' for k, v in chosen.point.items()) or '(none)'}",
         f"# Trials: {len(trials)} run of method.tune.trials={tune.get('trials')}, seeds "
@@ -139,7 +140,7 @@ def tuned_yaml(chosen: Trial, trials: list[Trial], metric: str, threshold: float
           f"{'-' if s['frames_to'] is None else format(s['frames_to'], ',.0f')}, {s['point']}"
           + ("  <- chosen" if s["trial"] == chosen.trial else "") for s in scores],
         f"# Command: {command}",
-        "# Use: method=tuned/" + f"{chosen.task}/{chosen.method} (docs/fair_protocol.md).",
+        f"# Use: method=tuned/{task}/{chosen.method} (docs/fair_protocol.md).",
     ]
     return "\n".join(lines) + "\n" + yaml.safe_dump(method, sort_keys=False, default_flow_style=None)
 
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
             print(f"skipped: {err}", file=sys.stderr)
             continue
         slug = args.task or task_slug(chosen.runs[0].env)
-        text = tuned_yaml(chosen, group, args.metric, args.threshold, budgets[task], command)
+        text = tuned_yaml(chosen, group, slug, args.metric, args.threshold, budgets[task], command)
         path = args.out_dir / slug / f"{method}.yaml"
         print(f"{method} on {slug}: trial {chosen.trial} {chosen.point} (AUC {chosen.auc:.4f}, "
               f"{sum(t.complete for t in group)}/{len(group)} complete trials)"
