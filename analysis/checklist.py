@@ -72,21 +72,25 @@ def tuning_record(runs: list[Run]) -> tuple[str, bool]:
     parts = []
     if trials:
         budgets = sorted({b for rec in trials.values() for b in rec["budget"]}, key=str)
+        equal = " for every method" if len(budgets) == 1 else ", NOT equal"
+        per_method = "; ".join(
+            f"{m}: {len(rec['ids'])} trial(s) run on {', '.join(sorted(rec['envs']))}, "
+            f"seeds {_counts(sorted(rec['seeds']))}, space {_space_text(rec['space'])}"
+            for m, rec in sorted(trials.items()))
         parts.append(
-            "Tuning trials in these runs (conf/experiment/tune.yaml; equal budget: method.tune.trials = "
-            + "/".join(map(str, budgets)) + (" for every method" if len(budgets) == 1 else ", NOT equal")
-            + "): " + "; ".join(
-                f"{m}: {len(rec['ids'])} trial(s) run on {', '.join(sorted(rec['envs']))}, seeds "
-                f"{_counts(sorted(rec['seeds']))}, space {_space_text(rec['space'])}"
-                for m, rec in sorted(trials.items()))
-            + ". Selection: `curiosity-select` (highest mean AUC of charts/success over the tuning "
-              "seeds; ties: fewer frames to the threshold, then the lower trial id).")
+            "Tuning trials in these runs (conf/experiment/tune.yaml; equal budget: "
+            f"method.tune.trials = {'/'.join(map(str, budgets))}{equal}): {per_method}. "
+            "Selection: `curiosity-select` (highest mean AUC of charts/success over the tuning "
+            "seeds; ties: fewer frames to the threshold, then the lower trial id).")
     if selected:
-        parts.append("Tuned methods (method=tuned/<task>/<method>, selected by curiosity-select): " + "; ".join(
+        per_method = "; ".join(
             f"{m}: trial {s.get('trial')} {s.get('point')} of {s.get('trials_run')} run "
-            f"(method.tune.trials={s.get('trials')}) over {_space_text(s.get('space'))} on {s.get('task')}, "
-            f"seeds {' '.join(map(str, s.get('seeds') or []))}, mean AUC {s.get('auc')}; rule: {s.get('rule')}"
-            for m, s in sorted(selected.items())) + ".")
+            f"(method.tune.trials={s.get('trials')}) over {_space_text(s.get('space'))} "
+            f"on {s.get('task')}, seeds {' '.join(map(str, s.get('seeds') or []))}, "
+            f"mean AUC {s.get('auc')}; rule: {s.get('rule')}"
+            for m, s in sorted(selected.items()))
+        parts.append("Tuned methods (method=tuned/<task>/<method>, selected by curiosity-select): "
+                     f"{per_method}.")
     if untuned:
         parts.append("Not tuned here (each method's configured values, conf/method/<name>.yaml): "
                      + ", ".join(sorted(untuned)) + ".")

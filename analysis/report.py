@@ -86,13 +86,16 @@ def inventory(runs: list[Run], labels: Labels, scores: pd.DataFrame, skipped: li
         elif r.frames_reached > s["budget"]:
             status += f", cut at the budget ({int(s['budget']):,} frames)"
         rows.append({"run": r.name, "task": labels.task[r.name], "variant": labels.variant[r.name],
-                     VIEW_KEY: predictor_view(r.config), "seed": r.seed, "frames": r.frames_reached, "budget": int(s["budget"]),
+                     VIEW_KEY: predictor_view(r.config), "seed": r.seed,
+                     "frames": r.frames_reached, "budget": int(s["budget"]),
                      "status": status, "wall_time_s": r.wall_time_s, "notes": "; ".join(r.notes) or "-"})
     for sk in skipped:
-        rows.append({"run": sk.name, "task": "-", "variant": "-", VIEW_KEY: "-", "seed": None, "frames": None,
-                     "budget": None, "status": "skipped", "wall_time_s": None, "notes": sk.reason})
-    return pd.DataFrame(rows, columns=["run", "task", "variant", VIEW_KEY, "seed", "frames", "budget", "status",
-                                       "wall_time_s", "notes"])
+        rows.append({"run": sk.name, "task": "-", "variant": "-", VIEW_KEY: "-", "seed": None,
+                     "frames": None, "budget": None, "status": "skipped", "wall_time_s": None,
+                     "notes": sk.reason})
+    columns = ["run", "task", "variant", VIEW_KEY, "seed", "frames", "budget", "status",
+               "wall_time_s", "notes"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def config_by_variant(runs: list[Run], labels: Labels) -> pd.DataFrame:
@@ -100,7 +103,8 @@ def config_by_variant(runs: list[Run], labels: Labels) -> pd.DataFrame:
     (its value, or 'a \\| b' where it varies inside the variant). The first row, ``view``, is
     derived and always shown: what each variant's method saw (:func:`predictor_view`), so a
     comparison on unmatched observations shows it at a glance."""
-    keys = [VIEW_KEY, *sorted(set(labels.method_keys) | set(labels.ablation_keys) | set(labels.task_keys))]
+    keys = [VIEW_KEY,
+            *sorted(set(labels.method_keys) | set(labels.ablation_keys) | set(labels.task_keys))]
     cols: dict[str, dict[str, set]] = {}
     for r in runs:
         flat = {**flatten(r.config), VIEW_KEY: predictor_view(r.config)}

@@ -46,7 +46,9 @@ def space_of(tune) -> dict[str, list]:
         raise ConfigError(f"method.tune.space={space}: must map method keys to lists of values")
     for key, values in space.items():
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"method.tune.space.{key}={values}: must be a non-empty list of values")
+            raise ConfigError(
+                f"method.tune.space.{key}={values}: must be a non-empty list of values"
+            )
         if len({repr(v) for v in values}) != len(values):
             raise ConfigError(f"method.tune.space.{key}={values}: values repeat")
     return space
@@ -77,13 +79,19 @@ def trial_point(cfg: DictConfig) -> dict | None:
     name = cfg.method.name
     space = space_of(tune)
     if not space:
-        raise ConfigError(f"method.tune.space: method {name} has no search space "
-                          f"(add a tune: space: block to conf/method/{name}.yaml)")
+        raise ConfigError(
+            f"method.tune.space: method {name} has no search space "
+            f"(add a tune: space: block to conf/method/{name}.yaml)"
+        )
     trials, trial = tune.get("trials"), tune.get("trial")
     if not isinstance(trials, int) or trials < 1:
-        raise ConfigError(f"method.tune.trials={trials}: must be an int >= 1 (the budget per method)")
+        raise ConfigError(
+            f"method.tune.trials={trials}: must be an int >= 1 (the budget per method)"
+        )
     if not isinstance(trial, int) or not 0 <= trial < trials:
-        raise ConfigError(f"method.tune.trial={trial}: must be an int in [0, method.tune.trials={trials})")
+        raise ConfigError(
+            f"method.tune.trial={trial}: must be an int in [0, method.tune.trials={trials})"
+        )
     defaults = {}
     for key in space:
         value = OmegaConf.select(cfg.method, key, default=MISSING)
@@ -92,8 +100,10 @@ def trial_point(cfg: DictConfig) -> dict | None:
         defaults[key] = value
     points = grid_order(space, defaults, tune.get("draw_seed", 0))
     if len(points) < trials:
-        raise ConfigError(f"method.tune.space: method {name} has {len(points)} points, fewer than "
-                          f"method.tune.trials={trials} (every method gets the same number of trials)")
+        raise ConfigError(
+            f"method.tune.space: method {name} has {len(points)} points, fewer than "
+            f"method.tune.trials={trials} (every method gets the same number of trials)"
+        )
     return points[trial]
 
 

@@ -34,8 +34,10 @@ from analysis.scores import auc_score, frames_to_threshold, task_budgets
 from curiosity.paths import METHOD_DIR
 from curiosity.tools.prog import prog_name
 
-RULE = ("highest mean AUC of {metric} over the tuning seeds at the budget; ties: fewer mean "
-        "frames to {metric} >= {threshold:g} (never reached = the budget); then the lower trial id")
+RULE = (
+    "highest mean AUC of {metric} over the tuning seeds at the budget; ties: fewer mean "
+    "frames to {metric} >= {threshold:g} (never reached = the budget); then the lower trial id"
+)
 
 
 @dataclass
@@ -75,11 +77,16 @@ def tuning_runs(runs: list[Run]) -> list[Run]:
     return out
 
 
-def score_trials(runs: list[Run], metric: str, threshold: float,
-                 budget: int | None = None) -> tuple[list[Trial], dict[str, int]]:
+def score_trials(
+    runs: list[Run], metric: str, threshold: float, budget: int | None = None
+) -> tuple[list[Trial], dict[str, int]]:
     """Every (task, method, trial) with its mean scores; ``budgets`` per task."""
     labels = label_runs(runs)
-    budgets = task_budgets(runs, labels) if budget is None else {t: budget for t in set(labels.task.values())}
+    budgets = (
+        task_budgets(runs, labels)
+        if budget is None
+        else {t: budget for t in set(labels.task.values())}
+    )
     trials: dict[tuple, Trial] = {}
     for r in runs:
         key = (labels.task[r.name], r.method, int(r.config["method"]["tune"]["trial"]))
@@ -102,28 +109,54 @@ def best(trials: list[Trial]) -> Trial:
     """The selection rule (:data:`RULE`) over one method's complete trials."""
     complete = [t for t in trials if t.complete]
     if not complete:
-        raise ValueError(f"method {trials[0].method} on {trials[0].task}: no trial with every seed "
-                         "at the budget")
+        raise ValueError(
+            f"method {trials[0].method} on {trials[0].task}: no trial with every seed at the budget"
+        )
     return min(complete, key=lambda t: (-t.auc, t.frames_to, t.trial))
 
 
-def tuned_yaml(chosen: Trial, trials: list[Trial], task: str, metric: str, threshold: float,
-               budget: int, command: str) -> str:
+def tuned_yaml(
+    chosen: Trial,
+    trials: list[Trial],
+    task: str,
+    metric: str,
+    threshold: float,
+    budget: int,
+    command: str,
+) -> str:
     """The tuned method yaml for ``method=tuned/<task>/<method>``: header comment, the chosen
     run's method section, the record."""
     run = chosen.runs[0]
     method = {k: v for k, v in run.config["method"].items() if k != "tune"}
     tune = run.config["method"]["tune"]
     rule = RULE.format(metric=metric, threshold=threshold)
-    scores = [{"trial": t.trial, "point": t.point, "seeds": t.seeds,
-               "auc": None if not t.complete else round(t.auc, 6),
-               "frames_to": None if not t.complete else round(t.frames_to, 1)} for t in trials]
+    scores = [
+        {
+            "trial": t.trial,
+            "point": t.point,
+            "seeds": t.seeds,
+            "auc": None if not t.complete else round(t.auc, 6),
+            "frames_to": None if not t.complete else round(t.frames_to, 1),
+        }
+        for t in trials
+    ]
     method["tune"] = {
-        "space": tune.get("space"), "trials": tune.get("trials"), "draw_seed": tune.get("draw_seed"),
-        "selected": {"task": task, "env": run.env, "trial": chosen.trial, "point": chosen.point,
-                     "auc": round(chosen.auc, 6), "frames_to": round(chosen.frames_to, 1),
-                     "seeds": chosen.seeds, "budget": budget, "trials_run": len(trials),
-                     "rule": rule, "command": command},
+        "space": tune.get("space"),
+        "trials": tune.get("trials"),
+        "draw_seed": tune.get("draw_seed"),
+        "selected": {
+            "task": task,
+            "env": run.env,
+            "trial": chosen.trial,
+            "point": chosen.point,
+            "auc": round(chosen.auc, 6),
+            "frames_to": round(chosen.frames_to, 1),
+            "seeds": chosen.seeds,
+            "budget": budget,
+            "trials_run": len(trials),
+            "rule": rule,
+            "command": command,
+        },
         "scores": scores,
     }
     lines = [
@@ -136,34 +169,65 @@ def tuned_yaml(chosen: Trial, trials: list[Trial], task: str, metric: str, thres
         "# Space: " + "; ".join(f"{k}: {v}" for k, v in (tune.get("space") or {}).items()),
         f"# Rule: {rule}.",
         "# Scores (trial: mean AUC, mean frames to threshold, point):",
-        *[f"#   {s['trial']}: {'-' if s['auc'] is None else format(s['auc'], '.4f')}, "
-          f"{'-' if s['frames_to'] is None else format(s['frames_to'], ',.0f')}, {s['point']}"
-          + ("  <- chosen" if s["trial"] == chosen.trial else "") for s in scores],
+        *[
+            f"#   {s['trial']}: {'-' if s['auc'] is None else format(s['auc'], '.4f')}, "
+            f"{'-' if s['frames_to'] is None else format(s['frames_to'], ',.0f')}, {s['point']}"
+            + ("  <- chosen" if s["trial"] == chosen.trial else "")
+            for s in scores
+        ],
         f"# Command: {command}",
         f"# Use: method=tuned/{task}/{chosen.method} (docs/fair_protocol.md).",
     ]
-    return "\n".join(lines) + "\n" + yaml.safe_dump(method, sort_keys=False, default_flow_style=None)
+    return (
+        "\n".join(lines) + "\n" + yaml.safe_dump(method, sort_keys=False, default_flow_style=None)
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog_name("curiosity.tools.select_tuned"),
-                                     description="Pick each method's best tuning trial (conf/experiment/"
-                                     "tune.yaml runs) and write conf/method/tuned/<task>/<method>.yaml.",
-                                     epilog="Rule: " + RULE.format(metric="the metric", threshold=0.5)
-                                     .replace(">= 0.5", ">= --threshold") + ". docs/fair_protocol.md")
+    parser = argparse.ArgumentParser(
+        prog=prog_name("curiosity.tools.select_tuned"),
+        description="Pick each method's best tuning trial (conf/experiment/"
+        "tune.yaml runs) and write conf/method/tuned/<task>/<method>.yaml.",
+        epilog="Rule: "
+        + RULE.format(metric="the metric", threshold=0.5).replace(">= 0.5", ">= --threshold")
+        + ". docs/fair_protocol.md",
+    )
     parser.add_argument("runs_dir", type=Path, help="folder of tuning runs (searched recursively)")
-    parser.add_argument("--out-dir", type=Path, default=METHOD_DIR / "tuned",
-                        help="where <task>/<method>.yaml go (default conf/method/tuned)")
-    parser.add_argument("--task", default=None,
-                        help="name of the task folder (default: from the env id, e.g. doorkey_8x8); "
-                             "only when the runs are of one task")
-    parser.add_argument("--metric", default="charts/success", help="metrics.csv column whose AUC ranks trials (default charts/success)")
-    parser.add_argument("--threshold", type=float, default=0.5,
-                        help="tie-break: frames until the smoothed metric reaches this (default 0.5)")
-    parser.add_argument("--budget", type=int, default=None,
-                        help="frames to score at (default: per task, the runs' most common total_frames)")
-    parser.add_argument("--method", action="append", default=None,
-                        help="only this method (repeatable; default every method found)")
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=METHOD_DIR / "tuned",
+        help="where <task>/<method>.yaml go (default conf/method/tuned)",
+    )
+    parser.add_argument(
+        "--task",
+        default=None,
+        help="name of the task folder (default: from the env id, e.g. doorkey_8x8); "
+        "only when the runs are of one task",
+    )
+    parser.add_argument(
+        "--metric",
+        default="charts/success",
+        help="metrics.csv column whose AUC ranks trials (default charts/success)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="tie-break: frames until the smoothed metric reaches this (default 0.5)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help="frames to score at (default: per task, the runs' most common total_frames)",
+    )
+    parser.add_argument(
+        "--method",
+        action="append",
+        default=None,
+        help="only this method (repeatable; default every method found)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the choices, write nothing")
     return parser
 
@@ -173,13 +237,17 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args = parser.parse_args(argv)
     if not args.runs_dir.is_dir():
         parser.error(f"runs_dir={args.runs_dir}: not a directory")
-    command = " ".join(shlex.quote(a) for a in ["curiosity-select", *(argv if argv is not None else sys.argv[1:])])
+    command = " ".join(
+        shlex.quote(a) for a in ["curiosity-select", *(argv if argv is not None else sys.argv[1:])]
+    )
     runs = tuning_runs(load_runs(args.runs_dir)[0])
     if args.method:
         runs = [r for r in runs if r.method in args.method]
     if not runs:
-        parser.error(f"runs_dir={args.runs_dir}: no tuning runs (configs with method.tune.trial)"
-                     + (f" of method {', '.join(args.method)}" if args.method else ""))
+        parser.error(
+            f"runs_dir={args.runs_dir}: no tuning runs (configs with method.tune.trial)"
+            + (f" of method {', '.join(args.method)}" if args.method else "")
+        )
     envs = sorted({r.env for r in runs})
     if args.task and len(envs) > 1:
         parser.error(f"--task={args.task}: the runs hold {len(envs)} tasks ({', '.join(envs)})")
@@ -197,9 +265,11 @@ def main(argv: list[str] | None = None) -> list[Path]:
         slug = args.task or task_slug(chosen.runs[0].env)
         text = tuned_yaml(chosen, group, slug, args.metric, args.threshold, budgets[task], command)
         path = args.out_dir / slug / f"{method}.yaml"
-        print(f"{method} on {slug}: trial {chosen.trial} {chosen.point} (AUC {chosen.auc:.4f}, "
-              f"{sum(t.complete for t in group)}/{len(group)} complete trials)"
-              + ("" if args.dry_run else f" -> {path}"))
+        print(
+            f"{method} on {slug}: trial {chosen.trial} {chosen.point} (AUC {chosen.auc:.4f}, "
+            f"{sum(t.complete for t in group)}/{len(group)} complete trials)"
+            + ("" if args.dry_run else f" -> {path}")
+        )
         if not args.dry_run:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)

@@ -23,23 +23,39 @@ from curiosity.trainer import Trainer
 # (label, overrides, the predictor grid's (H, W) it must produce)
 VIEWS = [
     ("egocentric_7x7", ("env=doorkey_5x5", "method.predictor_full_obs=false"), (7, 7)),
-    ("window_9x9", ("env=doorkey_5x5", "method.predictor_full_obs=true", "method.predictor_crop=9"),
-     (9, 9)),
-    ("whole_5x5", ("env=doorkey_5x5", "method.predictor_full_obs=true", "method.predictor_crop=0"),
-     (5, 5)),
-    ("whole_25x25", ("env=multiroom_n4_s5", "method.predictor_full_obs=true",
-                     "method.predictor_crop=0"), (25, 25)),
+    (
+        "window_9x9",
+        ("env=doorkey_5x5", "method.predictor_full_obs=true", "method.predictor_crop=9"),
+        (9, 9),
+    ),
+    (
+        "whole_5x5",
+        ("env=doorkey_5x5", "method.predictor_full_obs=true", "method.predictor_crop=0"),
+        (5, 5),
+    ),
+    (
+        "whole_25x25",
+        ("env=multiroom_n4_s5", "method.predictor_full_obs=true", "method.predictor_crop=0"),
+        (25, 25),
+    ),
 ]
 
 
-TINY = ("env.max_episode_steps=12", "total_frames=128", "method.obs_norm_init_steps=0",
-        "logger.checkpoint_every=0")
+TINY = (
+    "env.max_episode_steps=12",
+    "total_frames=128",
+    "method.obs_norm_init_steps=0",
+    "logger.checkpoint_every=0",
+)
 
 
 def _methods_with_a_module() -> list[str]:
     """Methods whose yaml builds a module (``none`` and ``random`` have no predictor)."""
-    return [name for name in method_names()
-            if yaml.safe_load((METHOD_DIR / f"{name}.yaml").read_text()).get("module") is not None]
+    return [
+        name
+        for name in method_names()
+        if yaml.safe_load((METHOD_DIR / f"{name}.yaml").read_text()).get("module") is not None
+    ]
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=[v[0] for v in VIEWS])
@@ -53,8 +69,11 @@ def test_every_method_trains_on_every_predictor_view(tiny_cfg, tmp_path, name, v
         assert tuple(trainer.intrinsic.obs_shape[:2]) == grid
         row = trainer.train(max_iterations=1)
         assert trainer.iteration == 1
-        assert all(math.isfinite(v) for k, v in row.items()
-                   if isinstance(v, float) and k.startswith(("reward/", "intrinsic/", "losses/")))
+        assert all(
+            math.isfinite(v)
+            for k, v in row.items()
+            if isinstance(v, float) and k.startswith(("reward/", "intrinsic/", "losses/"))
+        )
         trainer.intrinsic.eval()
         scores = trainer.intrinsic.score_rollout(trainer.storage.rollout(trainer.obs_norm))
     finally:

@@ -25,8 +25,9 @@ def hydra_conf():
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        yield lambda overrides: compose(config_name="config", overrides=overrides,
-                                        return_hydra_config=True)
+        yield lambda overrides: compose(
+            config_name="config", overrides=overrides, return_hydra_config=True
+        )
     GlobalHydra.instance().clear()
 
 
@@ -40,7 +41,9 @@ def test_preset_gives_every_method_the_same_number_of_distinct_trials(hydra_conf
     cfg = hydra_conf(["+experiment=tune"])
     axes = {k: _axis(k, str(v)) for k, v in cfg.hydra.sweeper.params.items()}
     budget = cfg.method.tune.trials
-    assert [int(t) for t in axes["method.tune.trial"]] == list(range(budget))  # the sweep = the budget
+    assert [int(t) for t in axes["method.tune.trial"]] == list(
+        range(budget)
+    )  # the sweep = the budget
     seeds = {int(s) for s in axes["seed"]}
     assert seeds and not seeds & EVALUATION_SEEDS
     assert "none" not in axes["method"] and "random" not in axes["method"]
@@ -48,8 +51,14 @@ def test_preset_gives_every_method_the_same_number_of_distinct_trials(hydra_conf
     for method in axes["method"]:
         points = []
         for trial in range(budget):
-            job = hydra_conf(["+experiment=tune", f"method={method}", f"method.tune.trial={trial}",
-                              f"seed={min(seeds)}"])
+            job = hydra_conf(
+                [
+                    "+experiment=tune",
+                    f"method={method}",
+                    f"method.tune.trial={trial}",
+                    f"seed={min(seeds)}",
+                ]
+            )
             point = apply_trial(job)
             validate(job)
             assert job.method.tune.trials == budget and job.method.tune.trial == trial  # recorded
@@ -59,8 +68,9 @@ def test_preset_gives_every_method_the_same_number_of_distinct_trials(hydra_conf
             points.append(tuple(sorted(point.items())))
         assert len(set(points)) == budget, f"{method}: trials repeat a point"
         own = hydra_conf([f"method={method}"]).method
-        assert all(OmegaConf.select(own, k) == v for k, v in points[0]), \
+        assert all(OmegaConf.select(own, k) == v for k, v in points[0]), (
             f"{method}: trial 0 must be the method's own values"
+        )
 
 
 def test_an_ordinary_run_is_not_a_trial(compose):
@@ -78,13 +88,25 @@ def test_grid_order_puts_the_defaults_first_and_is_fixed_by_the_draw_seed():
     assert grid_order(space, {"a": 9, "b": "y"}, draw_seed=0)[0] != {"a": 9, "b": "y"}
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["method.tune.trials=100", "method.tune.trial=0"], "has 18 points, fewer than method.tune.trials=100"),
-    (["method.tune.trial=8"], "method.tune.trial=8: must be an int in [0, method.tune.trials=8)"),
-    (["method.tune.trials=0"], "method.tune.trials=0"),
-    (["+method.tune.space.nothing=[1,2]"], "method.tune.space.nothing: method rnd has no key method.nothing"),
-    (["method.tune.space.lr=[]"], "method.tune.space.lr=[]: must be a non-empty list"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            ["method.tune.trials=100", "method.tune.trial=0"],
+            "has 18 points, fewer than method.tune.trials=100",
+        ),
+        (
+            ["method.tune.trial=8"],
+            "method.tune.trial=8: must be an int in [0, method.tune.trials=8)",
+        ),
+        (["method.tune.trials=0"], "method.tune.trials=0"),
+        (
+            ["+method.tune.space.nothing=[1,2]"],
+            "method.tune.space.nothing: method rnd has no key method.nothing",
+        ),
+        (["method.tune.space.lr=[]"], "method.tune.space.lr=[]: must be a non-empty list"),
+    ],
+)
 def test_bad_tuning_configs_are_one_line_errors(compose, overrides, message):
     cfg = compose(["+experiment=tune", "method=rnd", *overrides])
     with pytest.raises(ConfigError) as err:

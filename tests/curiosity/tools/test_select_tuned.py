@@ -19,24 +19,40 @@ from curiosity.tools.select_tuned import Trial, best, main, task_slug
 
 REPO = Path(__file__).resolve().parents[3]
 SPACE = {"int_coef": [0.5, 1.0, 2.0], "lr": [1.0e-4, 1.0e-3]}
-POINTS = [{"int_coef": 1.0, "lr": 1.0e-4}, {"int_coef": 2.0, "lr": 1.0e-3},
-          {"int_coef": 0.5, "lr": 1.0e-3}, {"int_coef": 0.5, "lr": 1.0e-4}]
+POINTS = [
+    {"int_coef": 1.0, "lr": 1.0e-4},
+    {"int_coef": 2.0, "lr": 1.0e-3},
+    {"int_coef": 0.5, "lr": 1.0e-3},
+    {"int_coef": 0.5, "lr": 1.0e-4},
+]
 N = 20  # iterations per synthetic run
 
 
 def _write_run():
     """tests/analysis/conftest.py's ``write_run`` (synthetic run folders in the trainer's format)."""
-    spec = importlib.util.spec_from_file_location("analysis_synthetic_runs",
-                                                  REPO / "tests" / "analysis" / "conftest.py")
+    spec = importlib.util.spec_from_file_location(
+        "analysis_synthetic_runs", REPO / "tests" / "analysis" / "conftest.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.write_run
 
 
 def _method(trial: int) -> dict:
-    return {"module": {"_target_": "baselines.rnd.RND", "channels": 32}, "update_epochs": 1,
-            "predictor_full_obs": True, "predictor_crop": 9, **POINTS[trial],
-            "tune": {"space": SPACE, "trials": 4, "trial": trial, "draw_seed": 0, "point": POINTS[trial]}}
+    return {
+        "module": {"_target_": "baselines.rnd.RND", "channels": 32},
+        "update_epochs": 1,
+        "predictor_full_obs": True,
+        "predictor_crop": 9,
+        **POINTS[trial],
+        "tune": {
+            "space": SPACE,
+            "trials": 4,
+            "trial": trial,
+            "draw_seed": 0,
+            "point": POINTS[trial],
+        },
+    }
 
 
 @pytest.fixture
@@ -50,23 +66,40 @@ def tuning_sweep(tmp_path):
         for seed in (1001, 1002):
             if trial == 2 and seed == 1002:
                 continue  # crashed before it started: the trial is incomplete
-            write_run(root, f"method=rnd,method.tune.trial={trial},seed={seed}", method="rnd",
-                      env="MiniGrid-DoorKey-8x8-v0", seed=seed, success=curve,
-                      config_extra={"method.tune": None, **{f"method.{k}": v for k, v in _method(trial).items()}})
-    write_run(root, "an_ordinary_run", method="rnd", env="MiniGrid-DoorKey-8x8-v0", seed=1)  # no tune record
+            write_run(
+                root,
+                f"method=rnd,method.tune.trial={trial},seed={seed}",
+                method="rnd",
+                env="MiniGrid-DoorKey-8x8-v0",
+                seed=seed,
+                success=curve,
+                config_extra={
+                    "method.tune": None,
+                    **{f"method.{k}": v for k, v in _method(trial).items()},
+                },
+            )
+    write_run(
+        root, "an_ordinary_run", method="rnd", env="MiniGrid-DoorKey-8x8-v0", seed=1
+    )  # no tune record
     return root
 
 
-def test_select_picks_the_best_complete_trial_and_writes_a_tuned_method(tuning_sweep, tmp_path, capsys):
+def test_select_picks_the_best_complete_trial_and_writes_a_tuned_method(
+    tuning_sweep, tmp_path, capsys
+):
     out = tmp_path / "conf" / "method" / "tuned"
     written = main([str(tuning_sweep), "--out-dir", str(out)])
     assert written == [out / "doorkey_8x8" / "rnd.yaml"]
     text = written[0].read_text()
     data = yaml.safe_load(text)
-    assert data["name"] == "rnd" and data["int_coef"] == 2.0 and data["lr"] == 1.0e-3  # trial 1's point
+    assert (
+        data["name"] == "rnd" and data["int_coef"] == 2.0 and data["lr"] == 1.0e-3
+    )  # trial 1's point
     assert data["module"]["_target_"] == "baselines.rnd.RND"
     selected = data["tune"]["selected"]
-    assert selected["trial"] == 1 and selected["seeds"] == [1001, 1002] and selected["trials_run"] == 4
+    assert (
+        selected["trial"] == 1 and selected["seeds"] == [1001, 1002] and selected["trials_run"] == 4
+    )
     assert data["tune"]["trials"] == 4 and data["tune"]["space"] == SPACE
     scores = {s["trial"]: s["auc"] for s in data["tune"]["scores"]}
     assert scores[2] is None  # incomplete: not scored
@@ -88,8 +121,10 @@ def test_select_picks_the_best_complete_trial_and_writes_a_tuned_method(tuning_s
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
-            cfg = compose(config_name="config", overrides=["+experiment=method_comparison",
-                                                           "method=tuned/doorkey_8x8/rnd"])
+            cfg = compose(
+                config_name="config",
+                overrides=["+experiment=method_comparison", "method=tuned/doorkey_8x8/rnd"],
+            )
     finally:
         GlobalHydra.instance().clear()
     validate(cfg)
@@ -108,7 +143,9 @@ def test_ties_go_to_fewer_frames_then_the_lower_trial():
         best([trial(0, 0.1, 1.0, complete=False)])
 
 
-def test_dry_run_writes_nothing_and_a_folder_without_trials_is_refused(tuning_sweep, tmp_path, capsys):
+def test_dry_run_writes_nothing_and_a_folder_without_trials_is_refused(
+    tuning_sweep, tmp_path, capsys
+):
     out = tmp_path / "out"
     assert main([str(tuning_sweep), "--out-dir", str(out), "--dry-run"]) == [] and not out.exists()
     empty = tmp_path / "empty"
