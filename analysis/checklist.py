@@ -34,6 +34,71 @@ def _common_config(runs: list[Run]) -> dict:
     return {k: flats[0].get(k) for k in keys if len({repr(f.get(k)) for f in flats}) == 1}
 
 
+def _tune(run: Run) -> dict | None:
+    tune = (run.config.get("method") or {}).get("tune")
+    return tune if isinstance(tune, dict) else None
+
+
+def _space_text(space: dict | None) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in (space or {}).items()) + "}"
+
+
+def tuning_record(runs: list[Run]) -> tuple[str, bool]:
+    """What the runs' ``method.tune`` records say about tuning (docs/fair_protocol.md), and
+    whether every method with an intrinsic module has one.
+
+    Tuning trials (``conf/experiment/tune.yaml``) record the space, the budget ``trials`` and
+    their ``trial`` id; runs of a tuned method (``method=tuned/<task>/<method>``, written by
+    ``curiosity-select``) record the space, the budget and the ``selected`` trial with the rule.
+    """
+    trials: dict[str, dict] = {}
+    selected: dict[str, dict] = {}
+    untuned = set()
+    for r in runs:
+        tune = _tune(r)
+        has_module = (r.config.get("method") or {}).get("module") is not None
+        if tune and tune.get("trial") is not None:
+            rec = trials.setdefault(r.method, {"space": tune.get("space"), "budget": set(),
+                                               "ids": set(), "seeds": set(), "envs": set()})
+            rec["budget"].add(tune.get("trials"))
+            rec["ids"].add(tune.get("trial"))
+            rec["seeds"].add(r.seed)
+            rec["envs"].add(r.env)
+        elif tune and tune.get("selected"):
+            selected.setdefault(r.method, {**tune["selected"], "space": tune.get("space"),
+                                           "trials": tune.get("trials")})
+        elif has_module:
+            untuned.add(r.method)
+    parts = []
+    if trials:
+        budgets = sorted({b for rec in trials.values() for b in rec["budget"]}, key=str)
+        equal = " for every method" if len(budgets) == 1 else ", NOT equal"
+        per_method = "; ".join(
+            f"{m}: {len(rec['ids'])} trial(s) run on {', '.join(sorted(rec['envs']))}, "
+            f"seeds {_counts(sorted(rec['seeds']))}, space {_space_text(rec['space'])}"
+            for m, rec in sorted(trials.items()))
+        parts.append(
+            "Tuning trials in these runs (conf/experiment/tune.yaml; equal budget: "
+            f"method.tune.trials = {'/'.join(map(str, budgets))}{equal}): {per_method}. "
+            "Selection: `curiosity-select` (highest mean AUC of charts/success over the tuning "
+            "seeds; ties: fewer frames to the threshold, then the lower trial id).")
+    if selected:
+        per_method = "; ".join(
+            f"{m}: trial {s.get('trial')} {s.get('point')} of {s.get('trials_run')} run "
+            f"(method.tune.trials={s.get('trials')}) over {_space_text(s.get('space'))} "
+            f"on {s.get('task')}, seeds {' '.join(map(str, s.get('seeds') or []))}, "
+            f"mean AUC {s.get('auc')}; rule: {s.get('rule')}"
+            for m, s in sorted(selected.items()))
+        parts.append("Tuned methods (method=tuned/<task>/<method>, selected by curiosity-select): "
+                     f"{per_method}.")
+    if untuned:
+        parts.append("Not tuned here (each method's configured values, conf/method/<name>.yaml): "
+                     + ", ".join(sorted(untuned)) + ".")
+    if not parts:
+        return "How hyperparameters were selected is open (no tuning record in the runs).", False
+    return " ".join(parts), not untuned
+
+
 def build_checklist(runs: list[Run], labels: Labels, ctx: dict) -> list[Item]:
     """``ctx`` carries what the report knows: commands, definitions, budgets, output paths."""
     items: list[Item] = []
@@ -115,9 +180,11 @@ def build_checklist(runs: list[Run], labels: Labels, ctx: dict) -> list[Item]:
         params = ", ".join(f"{k}: {v}" for k, v in sweep["params"].items())
         hp_lines.append(f"Hydra sweep `{sweep['path']}` over {{{params}}} with {' '.join(sweep['overrides'])} "
                         f"({sweep['launcher']}, n_jobs={sweep['n_jobs']})")
+    tuning, tuned_all = tuning_record(runs)
     add(sec, "The range of hyper-parameters considered, method to select the best hyper-parameter "
-        "configuration, and specification of all hyper-parameters used to generate results.", PARTIAL,
-        "; ".join(hp_lines) + ". Resolved configs: RUN/config.yaml. How hyperparameters were selected is open.")
+        "configuration, and specification of all hyper-parameters used to generate results.",
+        FILLED if tuned_all else PARTIAL,
+        "; ".join(hp_lines) + ". Resolved configs: RUN/config.yaml. " + tuning)
     per_group = Counter((labels.task[r.name], labels.variant[r.name]) for r in runs)
     seeds = _counts(r.seed for r in runs)
     add(sec, "The exact number of training and evaluation runs.", FILLED,

@@ -22,6 +22,7 @@ from analysis.checklist import build_checklist, provenance
 from analysis.runs import (
     EPISODE_METRICS,
     EPISODES_COLUMN,
+    VIEW_KEY,
     Labels,
     Run,
     Skipped,
@@ -29,6 +30,7 @@ from analysis.runs import (
     flatten,
     label_runs,
     load_runs,
+    predictor_view,
     tidy_table,
 )
 from analysis.scores import FINAL_WINDOW, SMOOTH_ROWS, ScoreSpec, score_table, task_budgets
@@ -84,22 +86,28 @@ def inventory(runs: list[Run], labels: Labels, scores: pd.DataFrame, skipped: li
         elif r.frames_reached > s["budget"]:
             status += f", cut at the budget ({int(s['budget']):,} frames)"
         rows.append({"run": r.name, "task": labels.task[r.name], "variant": labels.variant[r.name],
-                     "seed": r.seed, "frames": r.frames_reached, "budget": int(s["budget"]),
+                     VIEW_KEY: predictor_view(r.config), "seed": r.seed,
+                     "frames": r.frames_reached, "budget": int(s["budget"]),
                      "status": status, "wall_time_s": r.wall_time_s, "notes": "; ".join(r.notes) or "-"})
     for sk in skipped:
-        rows.append({"run": sk.name, "task": "-", "variant": "-", "seed": None, "frames": None,
-                     "budget": None, "status": "skipped", "wall_time_s": None, "notes": sk.reason})
-    return pd.DataFrame(rows, columns=["run", "task", "variant", "seed", "frames", "budget", "status",
-                                       "wall_time_s", "notes"])
+        rows.append({"run": sk.name, "task": "-", "variant": "-", VIEW_KEY: "-", "seed": None,
+                     "frames": None, "budget": None, "status": "skipped", "wall_time_s": None,
+                     "notes": sk.reason})
+    columns = ["run", "task", "variant", VIEW_KEY, "seed", "frames", "budget", "status",
+               "wall_time_s", "notes"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def config_by_variant(runs: list[Run], labels: Labels) -> pd.DataFrame:
     """The config keys that differ between runs: one row per key, one column per variant
-    (its value, or 'a \\| b' where it varies inside the variant)."""
-    keys = sorted(set(labels.method_keys) | set(labels.ablation_keys) | set(labels.task_keys))
+    (its value, or 'a \\| b' where it varies inside the variant). The first row, ``view``, is
+    derived and always shown: what each variant's method saw (:func:`predictor_view`), so a
+    comparison on unmatched observations shows it at a glance."""
+    keys = [VIEW_KEY,
+            *sorted(set(labels.method_keys) | set(labels.ablation_keys) | set(labels.task_keys))]
     cols: dict[str, dict[str, set]] = {}
     for r in runs:
-        flat = flatten(r.config)
+        flat = {**flatten(r.config), VIEW_KEY: predictor_view(r.config)}
         col = cols.setdefault(labels.variant[r.name], {k: set() for k in keys})
         for k in keys:
             col[k].add(str(flat.get(k)))

@@ -331,7 +331,23 @@ def load_runs(root: Path) -> tuple[list[Run], list[Skipped]]:
 
 # ---------------------------------------------------------------------- labelling
 IGNORED_KEYS = ("seed", "experiment", "sweep_id", "resume", "device", "deterministic", "total_frames")
-IGNORED_PREFIXES = ("logger.", "hydra.", "eval.")
+# method.tune.*: the tuning record (space, trial id, chosen point, scores); the values a trial
+# ran with are in the method's own keys, which label the variants
+IGNORED_PREFIXES = ("logger.", "hydra.", "eval.", "method.tune.")
+VIEW_KEY = "view"  # the derived predictor-view column of the report's config table
+
+
+def predictor_view(config: dict) -> str:
+    """What the run's intrinsic method saw: ``egocentric 7x7``, ``window kxk`` or ``whole grid``
+    (from ``method.predictor_full_obs``/``predictor_crop``; ``env.full_obs`` gives the policy,
+    and so a method without predictor_full_obs, the whole grid; ``-`` without a module)."""
+    method, env = config.get("method") or {}, config.get("env") or {}
+    if method.get("module") is None:
+        return "-"
+    crop = int(method.get("predictor_crop") or 0)
+    if method.get("predictor_full_obs"):
+        return f"window {crop}x{crop}" if crop else "whole grid"
+    return "whole grid" if env.get("full_obs") else "egocentric 7x7"
 
 
 def flatten(config: dict, prefix: str = "") -> dict:

@@ -64,6 +64,10 @@ class MethodConfig:
     predictor_full_obs: bool = False  # predictor sees the whole grid while the policy keeps its own view
     # with predictor_full_obs: an odd k >= 3 cuts a k x k world-aligned window around the agent
     predictor_crop: int = 0  # 0: the whole grid (no effect when predictor_full_obs=false)
+    # tuning record, ignored by training (curiosity/run/tuning.py, docs/fair_protocol.md):
+    # space (values per method.* key, in the method's yaml), trials / trial / draw_seed (set
+    # by conf/experiment/tune.yaml), point (the values a trial ran with), selected (a tuned yaml)
+    tune: Any = None
 
 
 @dataclass

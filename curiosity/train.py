@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from curiosity import paths
 from curiosity.config import RENAMED, ConfigError, register_configs, validate
 from curiosity.run.nan_guard import NonFiniteError
+from curiosity.run.tuning import apply_trial
 
 CONF_DIR = str(paths.CONF_DIR)
 
@@ -87,6 +88,7 @@ def _auto_threads(cfg: DictConfig) -> None:
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def _hydra_main(cfg: DictConfig) -> float | None:
     try:
+        apply_trial(cfg)  # a tuning trial (conf/experiment/tune.yaml): its point of the space
         validate(cfg)
         run_dir = Path(HydraConfig.get().runtime.output_dir)
         _auto_threads(cfg)

@@ -12,6 +12,7 @@ the function's return value to ``sys.exit``, and the tools' ``main`` functions r
     curiosity-diagnose  python -m curiosity.tools.diagnose
     curiosity-bench     python -m curiosity.tools.bench
     curiosity-profile   python -m curiosity.tools.profiling
+    curiosity-select    python -m curiosity.tools.select_tuned
 """
 
 from __future__ import annotations
@@ -55,5 +56,11 @@ def bench() -> None:
 
 def profile() -> None:
     from curiosity.tools.profiling import main
+
+    main()
+
+
+def select() -> None:
+    from curiosity.tools.select_tuned import main
 
     main()

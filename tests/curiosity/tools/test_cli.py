@@ -12,9 +12,9 @@ import pytest
 from curiosity.tools import bench
 
 REPO = Path(__file__).resolve().parents[3]
-TOOLS = ["train", "report", "render", "heatmaps", "diagnose", "bench", "profile"]
+TOOLS = ["train", "report", "render", "heatmaps", "diagnose", "bench", "profile", "select"]
 PARSERS = ["analysis.report", "curiosity.tools.render", "curiosity.tools.heatmaps", "curiosity.tools.diagnose",
-           "curiosity.tools.bench", "curiosity.tools.profiling"]
+           "curiosity.tools.bench", "curiosity.tools.profiling", "curiosity.tools.select_tuned"]
 
 
 def _scripts() -> dict[str, str]:
