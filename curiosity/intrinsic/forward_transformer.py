@@ -20,8 +20,8 @@ zero the reward). ``target_encoder`` chooses how:
   ``target_std`` (std of target latents across the batch) is logged to watch for it.
   The EMA step happens at the start of every ``loss`` call (one call per predictor step).
 
-``reward_kind`` (see ``reward_kinds.py``): ``aleatoric`` adds a variance head on the
-predictor's tokens (one variance per latent channel, Gaussian NLL; reward = squared error
+``reward_kind`` (see ``reward_kinds.py``): ``aleatoric`` adds a variance head (an MLP) on
+the predictor's detached tokens (one variance per latent channel, Gaussian NLL; reward = squared error
 minus ``aleatoric_eta`` x variance); ``progress`` scores a lagged copy's error minus the
 current one (with ``target_encoder=ema`` the copy also holds its older target encoder).
 
@@ -124,9 +124,11 @@ class ForwardTransformer(IntrinsicModule):
         self.reward_kind, self.aleatoric_eta = reward_kind, aleatoric_eta
         self.var_head = None
         if reward_kind == "aleatoric":  # pre-softplus variance of each latent channel
-            self.var_head = nn.Linear(d_model, d_model)
-            nn.init.zeros_(self.var_head.weight)
-            nn.init.zeros_(self.var_head.bias)
+            # an MLP on the predictor's tokens, detached: the variance's NLL must not pull the
+            # shared tokens off the mean's target (see grid_predictor's separate variance body)
+            self.var_head = nn.Sequential(nn.Linear(d_model, d_model), nn.ReLU(), nn.Linear(d_model, d_model))
+            nn.init.zeros_(self.var_head[2].weight)
+            nn.init.zeros_(self.var_head[2].bias)
         # last: the copies are the model as built so far (they score the "before" error)
         self.lagged = LaggedCopies(self, progress_lag) if reward_kind == "progress" else None
 
@@ -138,7 +140,7 @@ class ForwardTransformer(IntrinsicModule):
     def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor,
                                                         torch.Tensor, dict]:
         """Per transition: the latent squared error, the signed aleatoric reward (None without
-        a variance head), the loss to train on (the error or the Gaussian NLL), the target
+        a variance head), the loss to train on (the error, plus the variance's NLL), the target
         latents of s' and extra metrics."""
         with torch.no_grad():
             following = self.target_encoder(batch.next_obs_input)
@@ -151,9 +153,9 @@ class ForwardTransformer(IntrinsicModule):
             return err, None, err, following, {}
         if self.target == "delta":
             pred = pred + current
-        sq, var_sum, nll = gaussian_terms(pred, following, predicted_variance(self.var_head(hidden)), channel_dim=2)
+        sq, var_sum, nll = gaussian_terms(pred, following, predicted_variance(self.var_head(hidden.detach())), channel_dim=2)
         metrics = {"gaussian_nll": float(nll.detach().mean()), "predicted_var": float(var_sum.detach().mean())}
-        return sq, sq - self.aleatoric_eta * var_sum, nll, following, metrics
+        return sq, sq - self.aleatoric_eta * var_sum, sq + nll, following, metrics
 
     @torch.no_grad()
     def reward(self, batch: TransitionBatch) -> torch.Tensor:
