@@ -139,7 +139,7 @@ class ForwardTransformer(IntrinsicModule):
 
     def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor,
                                                         torch.Tensor, dict]:
-        """Per transition: the latent squared error, the signed aleatoric reward (None without
+        """Per transition: the latent squared error, the aleatoric reward (None without
         a variance head), the loss to train on (the error, plus the variance's NLL), the target
         latents of s' and extra metrics."""
         with torch.no_grad():
@@ -153,9 +153,10 @@ class ForwardTransformer(IntrinsicModule):
             return err, None, err, following, {}
         if self.target == "delta":
             pred = pred + current
-        sq, var_sum, nll = gaussian_terms(pred, following, predicted_variance(self.var_head(hidden.detach())), channel_dim=2)
+        var = predicted_variance(self.var_head(hidden.detach()))
+        sq, var_sum, nll, aleatoric = gaussian_terms(pred, following, var, 2, self.aleatoric_eta)
         metrics = {"gaussian_nll": float(nll.detach().mean()), "predicted_var": float(var_sum.detach().mean())}
-        return sq, sq - self.aleatoric_eta * var_sum, sq + nll, following, metrics
+        return sq, aleatoric, sq + nll, following, metrics
 
     @torch.no_grad()
     def reward(self, batch: TransitionBatch) -> torch.Tensor:

@@ -142,7 +142,7 @@ class GridForwardModel(IntrinsicModule):
 
     def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor,
                                                         torch.Tensor | None, dict]:
-        """Per transition: the prediction error, the signed aleatoric reward (None unless
+        """Per transition: the prediction error, the aleatoric reward (None unless
         ``reward_kind=aleatoric``), the forward loss to train on (the error, plus the
         variance's Gaussian NLL with a variance head), then the feature space's own loss and metrics."""
         phi = self.features(batch.obs_input)
@@ -172,10 +172,10 @@ class GridForwardModel(IntrinsicModule):
                 return err, None, err, aux, metrics
             current, following = phi.detach(), phi_next
         pred = out + current if self.target == "delta" else out
-        sq, var_sum, nll = gaussian_terms(pred, following, var, channel_dim=1)
+        sq, var_sum, nll, aleatoric = gaussian_terms(pred, following, var, 1, self.aleatoric_eta)
         metrics = {**metrics, "gaussian_nll": float(nll.detach().mean()),
                    "predicted_var": float(var_sum.detach().mean())}
-        return sq, sq - self.aleatoric_eta * var_sum, sq + nll, aux, metrics
+        return sq, aleatoric, sq + nll, aux, metrics
 
     @torch.no_grad()
     def reward(self, batch: TransitionBatch) -> torch.Tensor:

@@ -19,12 +19,23 @@ subtract what the model can never learn:
   1991; Oudeyer et al. 2007; Achiam & Sastry 2017 use the same lagged-model difference).
   A TV's error does not fall once its marginal is learned, so its progress goes to ~0.
 
-Negative values: per-element terms stay signed, so a lucky and an unlucky draw of the TV
-cancel inside one transition; the per-transition sum is clipped at 0 (``clip_reward``). A
-negative total means "less surprising than expected" or "the model got worse here", which
-is no novelty, and paying it as a penalty would push the policy away from states for
-reasons unrelated to exploration (and the reward normalizer divides by a std, it does not
-re-centre). Reductions match ``targets``: summed over channels, averaged over cells.
+Negative values. Categorical rewards are clipped at 0 per cell (the cell's three
+categoricals summed), before the average over cells. Summed signed per transition, the ~80
+confidently right, unchanged cells of a 9x9 window (each slightly below its own entropy)
+cancelled the surprise of the one or two cells that really changed: on DoorKey-5x5 with the
+remote TV every non-TV transition scored below 0 from the first rollout and the TV got 100%
+of the reward. Per-cell clipping adds no bias on a uniform TV: a uniform prediction of a
+uniform cell scores exactly 0 for every draw (CE = entropy = log K); on a non-uniform random
+cell it adds E[max(0, CE - H)] > 0. Gaussian rewards are clipped per transition: a squared
+error fluctuates from draw to draw even when the variance is calibrated (chi-square), so
+per-cell clipping would pay random cells a bias of the order of their variance (measured on
+the synthetic TV set: the transformer's TV reward rose from 0.25 to 0.82); summing first
+averages the fluctuations. The reward uses the predicted variance without the NLL's
+numerical floor, so well-predicted cells cost ~0 rather than -eta * floor each.
+``progress`` clips per transition. A negative value means "less surprising than expected"
+or "the model got worse here": no novelty, and no penalty either (the reward normalizer
+divides by a std, it does not re-centre). Reductions match ``targets``: summed over
+channels, averaged over cells.
 """
 
 from __future__ import annotations
@@ -37,46 +48,50 @@ from torch import nn
 from torch.distributions import Categorical
 
 REWARD_KINDS = ("error", "aleatoric", "progress")
-VARIANCE_EPS = 1e-2  # floor of a predicted variance (gaussian_nll_loss's eps)
+VARIANCE_EPS = 1e-2  # the NLL's floor of a predicted variance (gaussian_nll_loss's eps)
 
 
-def clip_reward(per_transition: torch.Tensor) -> torch.Tensor:
-    """Clip a per-transition reward at 0 (see the module docstring for why)."""
-    return per_transition.clamp_min(0.0)
+def clip_reward(values: torch.Tensor) -> torch.Tensor:
+    """Clip a per-cell (or per-transition) reward at 0 (see the module docstring for why)."""
+    return values.clamp_min(0.0)
 
 
 def categorical_excess_surprise(logits: torch.Tensor, target: torch.Tensor, eta: float = 1.0) -> torch.Tensor:
     """Cross-entropy minus ``eta`` x predicted entropy per cell: ``logits`` ``(B, K, H, W)``,
     ``target`` ``(B, H, W)`` class indices -> ``(B, H, W)``, signed (with ``eta=1`` its
-    expectation under the model's own prediction is 0)."""
+    expectation under the model's own prediction is 0; callers clip the cell's sum)."""
     ce = F.cross_entropy(logits, target.long(), reduction="none")
     return ce - eta * Categorical(logits=logits.movedim(1, -1)).entropy()
 
 
 def predicted_variance(raw: torch.Tensor) -> torch.Tensor:
-    """A positive variance from an unconstrained head output (softplus: smooth, no overflow)."""
-    return F.softplus(raw) + VARIANCE_EPS
+    """A variance >= 0 from an unconstrained head output (softplus: smooth, no overflow); the
+    NLL floors it at ``VARIANCE_EPS``, the reward does not."""
+    return F.softplus(raw)
 
 
-def gaussian_terms(pred: torch.Tensor, target: torch.Tensor, var: torch.Tensor,
-                   channel_dim: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-transition (squared error, predicted variance, Gaussian NLL), each summed over
-    ``channel_dim`` and averaged over the remaining (cell) dims; ``target`` is detached.
+def gaussian_terms(pred: torch.Tensor, target: torch.Tensor, var: torch.Tensor, channel_dim: int,
+                   eta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-transition (squared error, predicted variance, Gaussian NLL, aleatoric reward).
 
-    The NLL sees the mean detached, so it trains only the variance; the mean keeps the plain
-    squared-error objective (train on ``sq + nll``). With a joint NLL the mean's gradient is
-    scaled by 1/variance: the model shrinks the variance of easy cells, inflates it on hard
-    ones and stops fitting them (Seitzer et al. 2022, "On the pitfalls of heteroscedastic
-    uncertainty estimation"); on the synthetic TV set every aleatoric reward went to 0.
+    Each is summed over ``channel_dim`` and averaged over the remaining (cell) dims; the
+    aleatoric reward is squared error minus ``eta`` x variance, clipped at 0 per transition.
+    ``target`` is detached. The NLL sees the mean detached, so
+    it trains only the variance; the mean keeps the plain squared-error objective (train on
+    ``sq + nll``). With a joint NLL the mean's gradient is scaled by 1/variance: the model
+    shrinks the variance of easy cells, inflates it on hard ones and stops fitting them
+    (Seitzer et al. 2022, "On the pitfalls of heteroscedastic uncertainty estimation").
     """
     target = target.detach()
     nll = F.gaussian_nll_loss(pred.detach(), target, var, eps=VARIANCE_EPS, reduction="none")
-    sq = (pred - target).pow(2)
+    sq = (pred - target).pow(2).sum(channel_dim)
+    var_cell = var.sum(channel_dim)
 
-    def reduce(x: torch.Tensor) -> torch.Tensor:
-        return x.sum(channel_dim).flatten(1).mean(1)
+    def cells_mean(x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1).mean(1)
 
-    return reduce(sq), reduce(var), reduce(nll)
+    sq, var_cell = cells_mean(sq), cells_mean(var_cell)
+    return sq, var_cell, cells_mean(nll.sum(channel_dim)), clip_reward(sq - eta * var_cell)
 
 
 def progress_reward(old_error: torch.Tensor, new_error: torch.Tensor) -> torch.Tensor:

@@ -29,7 +29,6 @@ from curiosity.intrinsic.forward_transformer import ForwardTransformer
 from curiosity.intrinsic.reward_kinds import (
     LaggedCopies,
     categorical_excess_surprise,
-    clip_reward,
     gaussian_terms,
     progress_reward,
 )
@@ -72,6 +71,10 @@ def train(model, actions: list[int], steps: int, g: torch.Generator, lr: float =
 
 MODELS = {  # class, options, training steps
     "conv_ce": (ForwardConv, {"hidden_channels": 16}, 300),
+    # aleatoric + ce needs target=next: with delta the residual logit (+r on the current
+    # class) must be cancelled exactly per class to predict a uniform cell, and the conv never
+    # learned it (TV error stuck at 2.2x its entropy after 2000 steps; with next: 1.3x)
+    "conv_ce_next": (ForwardConv, {"hidden_channels": 16, "target": "next"}, 300),
     "conv_mse": (ForwardConv, {"hidden_channels": 16, "loss": "mse"}, 300),
     "transformer": (ForwardTransformer, {"d_model": 16, "num_heads": 2, "predictor_layers": 1}, 200),
 }
@@ -109,24 +112,32 @@ def test_uniform_prediction_pays_its_full_error_and_no_aleatoric_surprise():
     assert float(grid_excess_surprise(out, obs, nxt, "next", 0.0)) == pytest.approx(0.0, abs=1e-5)
 
 
-def test_delta_excess_surprise_by_hand():
+def test_delta_excess_surprise_by_hand_clipped_per_cell():
     # delta, residual logit log 2: the current class has weight 2 among K classes (Z = K + 1).
     # Unchanged cell: CE - H = -r (K-1)/Z per categorical; all three changed: r * 2/Z each.
-    r, out = math.log(2.0), torch.zeros(1, 20, 1, 1)
-    obs = torch.tensor([[[[1, 2, 0, 0]]]])
-    same = float(grid_excess_surprise(out, obs, obs, "delta", r))
-    assert same == pytest.approx(-r * (10 / 12 + 5 / 7 + 2 / 4), abs=1e-5)  # -1.4193
-    changed = float(grid_excess_surprise(out, obs, torch.tensor([[[[5, 3, 1, 0]]]]), "delta", r))
-    assert changed == pytest.approx(r * 2 * (1 / 12 + 1 / 7 + 1 / 4), abs=1e-5)  # 0.6601
-    assert float(clip_reward(torch.tensor(same))) == 0.0
+    r, out = math.log(2.0), torch.zeros(1, 20, 1, 2)
+    obs = torch.tensor([[[[1, 2, 0, 0], [1, 2, 0, 0]]]])  # (B=1, H=1, W=2, 4)
+    unchanged = -r * (10 / 12 + 5 / 7 + 2 / 4)  # -1.4193
+    changed = r * 2 * (1 / 12 + 1 / 7 + 1 / 4)  # 0.6601
+    assert float(grid_excess_surprise(out, obs, obs, "delta", r)) == 0.0  # clipped, not negative
+    nxt = torch.tensor([[[[1, 2, 0, 0], [5, 3, 1, 0]]]])  # second cell changes in all three
+    # per cell: (max(0, unchanged) + changed) / 2 cells; summed signed it would be negative
+    assert float(grid_excess_surprise(out, obs, nxt, "delta", r)) == pytest.approx(changed / 2, abs=1e-5)
+    assert unchanged + changed < 0
 
 
 def test_gaussian_terms_by_hand():
     pred, target = torch.tensor([[1.0, 0.0]]).view(1, 2, 1), torch.zeros(1, 2, 1)  # (B, C, cells)
-    sq, var, nll = gaussian_terms(pred, target, torch.tensor([0.5, 2.0]).view(1, 2, 1), channel_dim=1)
-    # NLL = 0.5 (log 0.5 + 1/0.5) + 0.5 (log 2 + 0) = 1.0
-    assert (float(sq), float(var), float(nll)) == pytest.approx((1.0, 2.5, 1.0), abs=1e-6)
-    assert float(clip_reward(sq - 1.0 * var)) == 0.0 and float(clip_reward(sq - 0.2 * var)) == pytest.approx(0.5)
+    var = torch.tensor([0.5, 2.0]).view(1, 2, 1)
+    sq, var_sum, nll, aleatoric = gaussian_terms(pred, target, var, channel_dim=1)
+    # NLL = 0.5 (log 0.5 + 1/0.5) + 0.5 (log 2 + 0) = 1.0; aleatoric = max(0, 1 - 2.5) = 0
+    assert [float(x) for x in (sq, var_sum, nll, aleatoric)] == pytest.approx([1.0, 2.5, 1.0, 0.0], abs=1e-6)
+    assert float(gaussian_terms(pred, target, var, channel_dim=1, eta=0.2)[3]) == pytest.approx(0.5)
+    # two cells of one channel: (1 - 0.5) and (0 - 2) are summed before the clip -> 0
+    two = gaussian_terms(torch.tensor([[[1.0, 0.0]]]), torch.zeros(1, 1, 2), torch.tensor([[[0.5, 2.0]]]),
+                         channel_dim=1)
+    nll_two = 0.5 * (0.5 * (math.log(0.5) + 2) + 0.5 * math.log(2))
+    assert [float(x) for x in two] == pytest.approx([0.5, 1.25, nll_two, 0.0], abs=1e-6)
 
 
 def test_progress_is_the_clipped_error_decrease():
@@ -149,7 +160,7 @@ def test_lagged_copies_lag_between_one_and_two_refresh_periods():
 
 
 # ------------------------------------------------------------------ the noisy TV
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", ["conv_ce_next", "conv_mse", "transformer"])
 def test_aleatoric_reward_ignores_the_tv_but_not_unseen_deterministic_changes(name):
     model, g = trained(name, "aleatoric")
     tv, seen, unseen = (synthetic(256, acts, g) for acts in ([TV], RULE_A, RULE_B))
