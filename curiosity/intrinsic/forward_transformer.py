@@ -79,7 +79,8 @@ class ForwardTransformer(IntrinsicModule):
     ``predictor_layers``: transformer layers of the encoders / the predictor;
     ``target``: delta | next; ``target_encoder``: random | ema; ``ema_decay``: EMA rate;
     ``reward_kind``: error | aleatoric | progress; ``aleatoric_eta``: weight of the predicted
-    variance subtracted; ``progress_lag``: predictor steps between lagged-copy refreshes.
+    variance subtracted; ``progress_lag``: predictor steps between lagged-copy refreshes;
+    ``progress_clip``: clip progress at 0 (false: signed).
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class ForwardTransformer(IntrinsicModule):
         reward_kind: str = "error",
         aleatoric_eta: float = 1.0,
         progress_lag: int = 16,
+        progress_clip: bool = True,
     ):
         super().__init__(obs_space, action_space)
         check_choice("reward_kind", reward_kind, REWARD_KINDS)
@@ -122,6 +124,7 @@ class ForwardTransformer(IntrinsicModule):
         nn.init.zeros_(self.head.weight)  # delta: start from "latents do not change"
         nn.init.zeros_(self.head.bias)
         self.reward_kind, self.aleatoric_eta = reward_kind, aleatoric_eta
+        self.progress_clip = bool(progress_clip)
         self.var_head = None
         if reward_kind == "aleatoric":  # pre-softplus variance of each latent channel
             # an MLP on the predictor's tokens, detached: the variance's NLL must not pull the
@@ -164,7 +167,7 @@ class ForwardTransformer(IntrinsicModule):
         if self.reward_kind == "aleatoric":
             return clip_reward(excess)
         if self.reward_kind == "progress":
-            return progress_reward(self.lagged.oldest._errors(batch)[0], err)
+            return progress_reward(self.lagged.oldest._errors(batch)[0], err, self.progress_clip)
         return err
 
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:

@@ -83,6 +83,7 @@ class GridForwardModel(IntrinsicModule):
       same shape predicts a variance per output, trained by the Gaussian NLL.
     - ``aleatoric_eta``: weight of the expected error (entropy or variance) subtracted.
     - ``progress_lag``: predictor steps between refreshes of the lagged copies (progress).
+    - ``progress_clip``: clip progress at 0 (true) or keep it signed (false).
     """
 
     def __init__(
@@ -100,6 +101,7 @@ class GridForwardModel(IntrinsicModule):
         reward_kind: str = "error",
         aleatoric_eta: float = 1.0,
         progress_lag: int = 16,
+        progress_clip: bool = True,
     ):
         super().__init__(obs_space, action_space)
         check_choice("reward_kind", reward_kind, REWARD_KINDS)
@@ -116,6 +118,7 @@ class GridForwardModel(IntrinsicModule):
         self.target, self.loss_name, self.feature_name = target, loss, features
         self.action_cond, self.inverse_coef = action_cond, inverse_coef
         self.reward_kind, self.aleatoric_eta = reward_kind, aleatoric_eta
+        self.progress_clip = bool(progress_clip)
         # a squared-error target needs a predicted variance for the aleatoric reward
         self.variance_head = reward_kind == "aleatoric" and not (features == "raw" and loss == "ce")
         self.features = make_feature_space(features, feature_dim, self.num_actions)
@@ -183,7 +186,7 @@ class GridForwardModel(IntrinsicModule):
         if self.reward_kind == "aleatoric":
             return clip_reward(excess)
         if self.reward_kind == "progress":
-            return progress_reward(self.lagged.oldest._errors(batch)[0], err)
+            return progress_reward(self.lagged.oldest._errors(batch)[0], err, self.progress_clip)
         return err
 
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:

@@ -32,7 +32,9 @@ per-cell clipping would pay random cells a bias of the order of their variance (
 the synthetic TV set: the transformer's TV reward rose from 0.25 to 0.82); summing first
 averages the fluctuations. The reward uses the predicted variance without the NLL's
 numerical floor, so well-predicted cells cost ~0 rather than -eta * floor each.
-``progress`` clips per transition. A negative value means "less surprising than expected"
+``progress`` clips per transition (``progress_clip=false``: signed; on a random cell the two
+models' errors differ by draw-to-draw noise, and E[max(0, noise)] > 0 keeps paying a TV whose
+prediction no longer improves, while the signed mean goes to 0). A negative value means "less surprising than expected"
 or "the model got worse here": no novelty, and no penalty either (the reward normalizer
 divides by a std, it does not re-centre). Reductions match ``targets``: summed over
 channels, averaged over cells.
@@ -94,9 +96,12 @@ def gaussian_terms(pred: torch.Tensor, target: torch.Tensor, var: torch.Tensor, 
     return sq, var_cell, cells_mean(nll.sum(channel_dim)), clip_reward(sq - eta * var_cell)
 
 
-def progress_reward(old_error: torch.Tensor, new_error: torch.Tensor) -> torch.Tensor:
-    """Learning progress per transition: the lagged copy's error minus the current one, >= 0."""
-    return clip_reward(old_error - new_error)
+def progress_reward(old_error: torch.Tensor, new_error: torch.Tensor, clip: bool = True) -> torch.Tensor:
+    """Learning progress per transition: the lagged copy's error minus the current one,
+    clipped at 0 unless ``clip`` is off (signed: zero-mean on a TV whose prediction has
+    stopped improving, where the clipped version keeps E[max(0, noise)] > 0)."""
+    progress = old_error - new_error
+    return clip_reward(progress) if clip else progress
 
 
 class LaggedCopies(nn.Module):
