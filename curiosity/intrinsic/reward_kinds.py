@@ -12,7 +12,8 @@ subtract what the model can never learn:
   calibrated uniform prediction of a random cell earns ~0 on average; a confident wrong
   prediction of a deterministic cell earns its full surprisal. Squared-error targets (MSE
   grids, random / inverse features, the transformer's latents) get a predicted variance per
-  element, trained by the Gaussian negative log-likelihood (mean detached), and the reward is squared error
+  element, trained by the Gaussian negative log-likelihood (mean detached), and the reward
+  is squared error
   minus ``eta`` times the predicted variance (Mavor-Parker et al. 2022, "How to stay curious
   while avoiding noisy TVs using aleatoric uncertainty estimation").
 - ``progress``: learning progress, an older copy's error minus the current error (Schmidhuber
@@ -34,7 +35,8 @@ averages the fluctuations. The reward uses the predicted variance without the NL
 numerical floor, so well-predicted cells cost ~0 rather than -eta * floor each.
 ``progress`` clips per transition (``progress_clip=false``: signed; on a random cell the two
 models' errors differ by draw-to-draw noise, and E[max(0, noise)] > 0 keeps paying a TV whose
-prediction no longer improves, while the signed mean goes to 0). A negative value means "less surprising than expected"
+prediction no longer improves, while the signed mean goes to 0). A negative value means
+"less surprising than expected"
 or "the model got worse here": no novelty, and no penalty either (the reward normalizer
 divides by a std, it does not re-centre). Reductions match ``targets``: summed over
 channels, averaged over cells.
@@ -58,7 +60,8 @@ def clip_reward(values: torch.Tensor) -> torch.Tensor:
     return values.clamp_min(0.0)
 
 
-def categorical_excess_surprise(logits: torch.Tensor, target: torch.Tensor, eta: float = 1.0) -> torch.Tensor:
+def categorical_excess_surprise(logits: torch.Tensor, target: torch.Tensor,
+                                eta: float = 1.0) -> torch.Tensor:
     """Cross-entropy minus ``eta`` x predicted entropy per cell: ``logits`` ``(B, K, H, W)``,
     ``target`` ``(B, H, W)`` class indices -> ``(B, H, W)``, signed (with ``eta=1`` its
     expectation under the model's own prediction is 0; callers clip the cell's sum)."""
@@ -73,7 +76,7 @@ def predicted_variance(raw: torch.Tensor) -> torch.Tensor:
 
 
 def gaussian_terms(pred: torch.Tensor, target: torch.Tensor, var: torch.Tensor, channel_dim: int,
-                   eta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+                   eta: float = 1.0) -> tuple[torch.Tensor, ...]:
     """Per-transition (squared error, predicted variance, Gaussian NLL, aleatoric reward).
 
     Each is summed over ``channel_dim`` and averaged over the remaining (cell) dims; the
@@ -96,7 +99,8 @@ def gaussian_terms(pred: torch.Tensor, target: torch.Tensor, var: torch.Tensor, 
     return sq, var_cell, cells_mean(nll.sum(channel_dim)), clip_reward(sq - eta * var_cell)
 
 
-def progress_reward(old_error: torch.Tensor, new_error: torch.Tensor, clip: bool = True) -> torch.Tensor:
+def progress_reward(old_error: torch.Tensor, new_error: torch.Tensor,
+                    clip: bool = True) -> torch.Tensor:
     """Learning progress per transition: the lagged copy's error minus the current one,
     clipped at 0 unless ``clip`` is off (signed: zero-mean on a TV whose prediction has
     stopped improving, where the clipped version keeps E[max(0, noise)] > 0)."""
