@@ -232,6 +232,7 @@ def test_reward_kind_is_a_cli_override(tiny_cfg, method, kind):
 def test_named_variants_are_forward_conv_with_their_reward_kind(tiny_cfg, name, kind):
     cfg, plain = tiny_cfg(f"method={name}"), tiny_cfg("method=forward_conv")
     assert cfg.method.name == name and cfg.method.module.reward_kind == kind
+    assert cfg.method.module.target == ("next" if kind == "aleatoric" else "delta")
     rest = {k: v for k, v in cfg.method.items() if k not in ("name", "module")}
     assert rest == {k: v for k, v in plain.method.items() if k not in ("name", "module")}
 
