@@ -20,6 +20,11 @@ zero the reward). ``target_encoder`` chooses how:
   ``target_std`` (std of target latents across the batch) is logged to watch for it.
   The EMA step happens at the start of every ``loss`` call (one call per predictor step).
 
+``reward_kind`` (see ``reward_kinds.py``): ``aleatoric`` adds a variance head (an MLP) on
+the predictor's detached tokens (one variance per latent channel, Gaussian NLL; reward = squared error
+minus ``aleatoric_eta`` x variance); ``progress`` scores a lagged copy's error minus the
+current one (with ``target_encoder=ema`` the copy also holds its older target encoder).
+
 Cost: attention is quadratic in the number of cells (49 for the egocentric view, up to 625
 for a full 25x25 MultiRoom grid), so keep ``d_model`` and the layer counts small on CPU.
 """
@@ -34,6 +39,14 @@ from torch import nn
 
 from curiosity.envs.encoding import OBS_PLANES
 from curiosity.intrinsic.base import IntrinsicModule, TransitionBatch
+from curiosity.intrinsic.reward_kinds import (
+    REWARD_KINDS,
+    LaggedCopies,
+    clip_reward,
+    gaussian_terms,
+    predicted_variance,
+    progress_reward,
+)
 from curiosity.intrinsic.targets import TARGETS, check_choice, check_positive, feature_error
 
 TARGET_ENCODERS = ("random", "ema")
@@ -64,7 +77,10 @@ class ForwardTransformer(IntrinsicModule):
 
     ``d_model``: token width; ``num_heads``: attention heads; ``encoder_layers`` /
     ``predictor_layers``: transformer layers of the encoders / the predictor;
-    ``target``: delta | next; ``target_encoder``: random | ema; ``ema_decay``: EMA rate.
+    ``target``: delta | next; ``target_encoder``: random | ema; ``ema_decay``: EMA rate;
+    ``reward_kind``: error | aleatoric | progress; ``aleatoric_eta``: weight of the predicted
+    variance subtracted; ``progress_lag``: predictor steps between lagged-copy refreshes;
+    ``progress_clip``: clip progress at 0 (false: signed).
     """
 
     def __init__(
@@ -78,9 +94,16 @@ class ForwardTransformer(IntrinsicModule):
         target: str = "delta",
         target_encoder: str = "random",
         ema_decay: float = 0.99,
+        reward_kind: str = "error",
+        aleatoric_eta: float = 1.0,
+        progress_lag: int = 16,
+        progress_clip: bool = True,
         num_envs: int = 1,
     ):
         super().__init__(obs_space, action_space, num_envs)
+        check_choice("reward_kind", reward_kind, REWARD_KINDS)
+        check_positive("aleatoric_eta", aleatoric_eta, allow_zero=True)
+        check_positive("progress_lag", progress_lag)
         check_choice("target", target, TARGETS)
         check_choice("target_encoder", target_encoder, TARGET_ENCODERS)
         for key, value in (("d_model", d_model), ("num_heads", num_heads),
@@ -101,27 +124,59 @@ class ForwardTransformer(IntrinsicModule):
         self.head = nn.Linear(d_model, d_model)
         nn.init.zeros_(self.head.weight)  # delta: start from "latents do not change"
         nn.init.zeros_(self.head.bias)
+        self.reward_kind, self.aleatoric_eta = reward_kind, aleatoric_eta
+        self.progress_clip = bool(progress_clip)
+        self.var_head = None
+        if reward_kind == "aleatoric":  # pre-softplus variance of each latent channel
+            # an MLP on the predictor's tokens, detached: the variance's NLL must not pull the
+            # shared tokens off the mean's target (see grid_predictor's separate variance body)
+            self.var_head = nn.Sequential(nn.Linear(d_model, d_model), nn.ReLU(), nn.Linear(d_model, d_model))
+            nn.init.zeros_(self.var_head[2].weight)
+            nn.init.zeros_(self.var_head[2].bias)
+        # last: the copies are the model as built so far (they score the "before" error)
+        self.lagged = LaggedCopies(self, progress_lag) if reward_kind == "progress" else None
 
     @torch.no_grad()
     def _ema_step(self) -> None:
         for t, o in zip(self.target_encoder.parameters(), self.online.parameters()):
             t.lerp_(o, 1.0 - self.ema_decay)
 
-    def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor,
+                                                        torch.Tensor, dict]:
+        """Per transition: the latent squared error, the aleatoric reward (None without
+        a variance head), the loss to train on (the error, plus the variance's NLL), the target
+        latents of s' and extra metrics."""
         with torch.no_grad():
             following = self.target_encoder(batch.next_obs_input)
             current = self.target_encoder(batch.obs_input) if self.target == "delta" else None
         tokens = torch.cat([self.action_token(batch.action)[:, None], self.online(batch.obs_input)], dim=1)
-        pred = self.head(self.predictor(tokens)[:, 1:])
-        return feature_error(pred, current, following, self.target, channel_dim=2), following
+        hidden = self.predictor(tokens)[:, 1:]
+        pred = self.head(hidden)
+        if self.var_head is None:
+            err = feature_error(pred, current, following, self.target, channel_dim=2)
+            return err, None, err, following, {}
+        if self.target == "delta":
+            pred = pred + current
+        var = predicted_variance(self.var_head(hidden.detach()))
+        sq, var_sum, nll, aleatoric = gaussian_terms(pred, following, var, 2, self.aleatoric_eta)
+        metrics = {"gaussian_nll": float(nll.detach().mean()), "predicted_var": float(var_sum.detach().mean())}
+        return sq, aleatoric, sq + nll, following, metrics
 
     @torch.no_grad()
     def reward(self, batch: TransitionBatch) -> torch.Tensor:
-        return self._errors(batch)[0]
+        err, excess = self._errors(batch)[:2]
+        if self.reward_kind == "aleatoric":
+            return clip_reward(excess)
+        if self.reward_kind == "progress":
+            return progress_reward(self.lagged.oldest._errors(batch)[0], err, self.progress_clip)
+        return err
 
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        if self.lagged is not None:
+            self.lagged.step(self)
         if self.target_encoder_name == "ema":
             self._ema_step()
-        err, following = self._errors(batch)
-        loss = err.mean()
-        return loss, {"forward_loss": float(loss.detach()), "target_std": float(following.std(0).mean())}
+        err, _, train_err, following, metrics = self._errors(batch)
+        loss = train_err.mean()
+        return loss, {"forward_loss": float(err.detach().mean()), "target_std": float(following.std(0).mean()),
+                      **metrics}

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from curiosity.envs.encoding import GRID_PLANES, onehot_planes_batched
 from curiosity.envs.wrappers import NUM_COLORS, NUM_OBJECTS, NUM_STATES
+from curiosity.intrinsic.reward_kinds import categorical_excess_surprise, clip_reward
 
 TARGETS = ("delta", "next")
 GRID_LOSSES = ("ce", "mse")
@@ -68,6 +69,20 @@ def grid_error(out: torch.Tensor, obs: torch.Tensor, next_obs: torch.Tensor, tar
     return (pred - following).pow(2).sum(1).flatten(1).mean(1)
 
 
+def grid_excess_surprise(out: torch.Tensor, obs: torch.Tensor, next_obs: torch.Tensor, target: str,
+                         residual_logit: torch.Tensor | float, eta: float = 1.0) -> torch.Tensor:
+    """Per-transition aleatoric reward of ``loss=ce``: the error minus ``eta`` x the predicted
+    entropy (the error the model expects), summed over the cell's categoricals, clipped at 0
+    per cell (``reward_kinds``), then averaged over cells like ``grid_error``."""
+    logits = out
+    if target == "delta":
+        logits = out + residual_logit * onehot_planes_batched(obs, with_direction=False)
+    per_cell = torch.zeros(out.shape[0], *out.shape[2:], device=out.device)
+    for i, group in enumerate(logits.split(CONTENT_SIZES, dim=1)):
+        per_cell = per_cell + categorical_excess_surprise(group, next_obs[..., i], eta)
+    return clip_reward(per_cell).flatten(1).mean(1)
+
+
 def feature_error(pred: torch.Tensor, current: torch.Tensor, following: torch.Tensor, target: str,
                   channel_dim: int) -> torch.Tensor:
     """Per-transition squared error of a predicted feature map / token set; targets detached.
@@ -82,4 +97,5 @@ def feature_error(pred: torch.Tensor, current: torch.Tensor, following: torch.Te
 
 
 __all__ = ["CONTENT_SIZES", "GRID_LOSSES", "GRID_PLANES", "TARGETS", "check_choice", "check_positive",
-           "feature_error", "grid_error"]
+           "feature_error", "grid_error",
+           "grid_excess_surprise"]
