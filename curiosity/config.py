@@ -40,6 +40,9 @@ class AgentConfig:
     target_kl: Any = None  # stop epochs early above this approx KL (float or null)
     hidden_size: int = 256  # width of the actor-critic MLP after the conv encoder
     conv_channels: int = 32  # channels of each conv layer of the encoder
+    # recurrent core between encoder and heads (width hidden_size): none (feed-forward) | gru | lstm;
+    # its state resets where an episode starts, and PPO minibatches are whole env sequences
+    recurrent: str = "none"
 
 
 @dataclass
@@ -175,6 +178,10 @@ def validate(cfg: DictConfig) -> None:
         _check(0.0 <= a[key] <= 1.0, f"agent.{key}", a[key], "must be in [0, 1]")
     for key in ("num_steps", "num_minibatches", "update_epochs", "hidden_size", "conv_channels"):
         _check(a[key] >= 1, f"agent.{key}", a[key], "must be >= 1")
+    _check(a.recurrent in ("none", "gru", "lstm"), "agent.recurrent", a.recurrent, "must be none, gru or lstm")
+    if a.recurrent != "none":  # minibatches are groups of whole env sequences
+        _check(a.num_minibatches <= e.num_envs, "agent.num_minibatches", a.num_minibatches,
+               f"must be <= env.num_envs={e.num_envs} with a recurrent policy (minibatches split the envs)")
     _check(a.ent_coef >= 0, "agent.ent_coef", a.ent_coef, "must be >= 0")
     batch = a.num_steps * e.num_envs
     _check(batch % a.num_minibatches == 0, "agent.num_minibatches", a.num_minibatches,

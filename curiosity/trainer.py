@@ -28,6 +28,7 @@ from curiosity.agent import (
     explained_variance,
     grad_norm,
     ppo_update,
+    ppo_update_recurrent,
 )
 from curiosity.agent.ppo import minibatches
 from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
@@ -95,7 +96,8 @@ class Trainer:
         self.num_iterations = cfg.total_frames // self.batch_size
 
         a = cfg.agent
-        self.agent = ActorCritic(spec.obs_shape, spec.num_actions, a.conv_channels, a.hidden_size).to(self.device)
+        self.agent = ActorCritic(spec.obs_shape, spec.num_actions, a.conv_channels, a.hidden_size,
+                                 recurrent=a.recurrent).to(self.device)
         self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=a.lr, eps=a.adam_eps)
         self.random_policy = RandomActionPolicy(spec.num_actions) if cfg.method.acts_randomly else None
 
@@ -115,9 +117,12 @@ class Trainer:
         self.rew_norm = IntrinsicRewardNormalizer(self.num_envs, m.gamma_int, device=self.device,
                                                   enabled=m.reward_norm)
         self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device,
-                                      pred_shape=pred_space.shape if m.predictor_full_obs else None)
+                                      pred_shape=pred_space.shape if m.predictor_full_obs else None,
+                                      state_size=self.agent.state_size)
         # True where the obs to act on next begins an episode (the rollout's episode_start)
         self.next_episode_start = np.ones(self.num_envs, dtype=bool)
+        # the recurrent policy's state carried to the next step, (N, S); (N, 0) when feed-forward
+        self.agent_state = self.agent.initial_state(self.num_envs, self.device)
         self.explore = ExplorationTracker(self.num_envs, spec.grid_width, spec.grid_height)
         self.nan_guard = NanGuard(self)  # stops the run at the first NaN/inf, dumps to nan_dump/
         # this rollout's noisy-TV flags (tv_action, tv_in_view, tv_in_prev_view) for the tv/* metrics
@@ -181,6 +186,8 @@ class Trainer:
             self.obs = state["obs"]
             self.storage.load_predictor_state(state["pred_view"])
             self.next_episode_start = np.asarray(state.get("next_episode_start", self.next_episode_start))
+            if state.get("agent_state") is not None:
+                self.agent_state = state["agent_state"].to(self.device)
         else:  # the envs were built with streams for this iteration (generation), not the start's
             warnings.warn("resuming without the envs' state (async, envpool or unpicklable envs):"
                           " episodes restart on fresh layouts, so the continued run is not"
@@ -188,7 +195,7 @@ class Trainer:
             self.obs, info = self.envs.reset()
             self.explore.restart_episodes(info["agent_x"], info["agent_y"], info["agent_dir"])
             self.storage.start_predictor(info)
-            self.next_episode_start[:] = True
+            self.next_episode_start[:] = True  # (the recurrent state resets with them)
 
     def _envs_snapshottable(self) -> bool:
         """Python envs in one process can be snapshotted (async workers and envpool cannot)."""
@@ -233,6 +240,7 @@ class Trainer:
             "obs": self.obs,
             "pred_view": self.storage.predictor_state(),
             "next_episode_start": self.next_episode_start.copy(),
+            "agent_state": self.agent_state.clone(),
             "config": OmegaConf.to_container(self.cfg, resolve=True),
         }
 
@@ -247,6 +255,13 @@ class Trainer:
                 if self.random_policy is not None:
                     action, logprob = self.random_policy.act(self.num_envs, dev)
                     v_ext = v_int = torch.zeros(self.num_envs, device=dev)
+                elif self.agent.is_recurrent:  # the state resets where obs begins an episode
+                    s.states[step] = self.agent_state
+                    start = torch.as_tensor(self.next_episode_start, device=dev)
+                    logits, v_ext, v_int, self.agent_state = self.agent.step(obs_t, self.agent_state, start)
+                    dist = Categorical(logits=logits)
+                    action = dist.sample()
+                    logprob = dist.log_prob(action)
                 else:
                     logits, v_ext, v_int = self.agent(obs_t)
                     dist = Categorical(logits=logits)
@@ -311,10 +326,20 @@ class Trainer:
         need[-1] = True
         idx = torch.nonzero(need.reshape(-1), as_tuple=True)[0]
         flat = s.flat("next_obs")[idx]
-        ext, intr = zip(*(self.agent.values(flat[i : i + SCORE_CHUNK]) for i in range(0, len(flat), SCORE_CHUNK)))
+        if self.agent.is_recurrent:  # a successor is read with the state after its step
+            after = s.states_after(self.agent_state)
+            after = after.reshape(-1, after.shape[-1])[idx]
+            ext, intr = zip(*(self.agent.values(flat[i : i + SCORE_CHUNK], after[i : i + SCORE_CHUNK])
+                              for i in range(0, len(flat), SCORE_CHUNK)))
+        else:
+            ext, intr = zip(*(self.agent.values(flat[i : i + SCORE_CHUNK]) for i in range(0, len(flat), SCORE_CHUNK)))
         s.next_values_ext.view(-1)[idx] = torch.cat(ext)
         s.next_values_int.view(-1)[idx] = torch.cat(intr)
-        if self.cfg.method.int_stream == "continuing":
+        if self.cfg.method.int_stream == "continuing" and self.agent.is_recurrent:
+            start = torch.as_tensor(self.next_episode_start, device=self.device)
+            last_int = self.agent.step(torch.as_tensor(self.obs, device=self.device), self.agent_state, start)[2]
+            s.next_values_int.copy_(continuing_successor_values(s.values_int, s.valid, last_int))
+        elif self.cfg.method.int_stream == "continuing":
             last_int = self.agent.values(torch.as_tensor(self.obs, device=self.device))[1]
             s.next_values_int.copy_(continuing_successor_values(s.values_int, s.valid, last_int))
 
@@ -396,7 +421,14 @@ class Trainer:
             "values_int": flat(s.values_int),
         }
         use_int = self.intrinsic is not None and self.cfg.method.int_coef > 0
-        out = ppo_update(self.agent, self.optimizer, batch, a, use_int_value=use_int)
+        if self.agent.is_recurrent:  # whole env sequences, replayed from the rollout's first state
+            seq = {"obs": s.obs, "actions": s.actions, "logprobs": s.logprobs,
+                   "advantages": gae["advantages"], "returns_ext": gae["ret_ext"], "returns_int": gae["ret_int"],
+                   "values_ext": s.values_ext, "values_int": s.values_int, "valid": s.valid,
+                   "episode_start": s.episode_start, "initial_state": s.states[0]}
+            out = ppo_update_recurrent(self.agent, self.optimizer, seq, a, use_int_value=use_int)
+        else:
+            out = ppo_update(self.agent, self.optimizer, batch, a, use_int_value=use_int)
         out["losses/explained_var_ext"] = explained_variance(batch["values_ext"], batch["returns_ext"])
         out["losses/explained_var_int"] = (explained_variance(batch["values_int"], batch["returns_int"])
                                            if use_int else float("nan"))

@@ -42,29 +42,133 @@ class GridEncoder(nn.Module):
         return self.fc(self.conv(onehot_planes_batched(grid)))
 
 
-class ActorCritic(nn.Module):
-    """Policy logits plus extrinsic and intrinsic value estimates from one shared encoder."""
+RECURRENT_CORES = ("none", "gru", "lstm")
 
-    def __init__(self, obs_shape, num_actions: int, channels: int = 32, hidden: int = 256):
+
+class RecurrentCore(nn.Module):
+    """A one-layer GRU or LSTM cell (width ``hidden``) between the encoder and the heads.
+
+    Its state is one tensor per batch row, ``(B, state_size)``: the GRU's h, or the LSTM's
+    h and c concatenated, so storage, checkpoints and indexing by env treat both alike. The
+    state is zeroed where ``episode_start`` is True before the step and nowhere else: an
+    episode never sees memory from the one before it. Weights are orthogonal (gain 1) and
+    biases zero (CleanRL's ppo_atari_lstm).
+    """
+
+    def __init__(self, kind: str, hidden: int):
         super().__init__()
+        self.kind, self.hidden = kind, hidden
+        self.cell = nn.GRUCell(hidden, hidden) if kind == "gru" else nn.LSTMCell(hidden, hidden)
+        for name, param in self.cell.named_parameters():
+            if "bias" in name:
+                nn.init.constant_(param, 0.0)
+            else:
+                nn.init.orthogonal_(param, 1.0)
+        self.state_size = hidden if kind == "gru" else 2 * hidden
+
+    def forward(self, z: torch.Tensor, state: torch.Tensor, episode_start: torch.Tensor):
+        """One step: (output (B, hidden), next state (B, state_size))."""
+        state = torch.where(episode_start.reshape(-1, 1), torch.zeros_like(state), state)
+        if self.kind == "gru":
+            h = self.cell(z, state)
+            return h, h
+        h, c = self.cell(z, (state[:, : self.hidden], state[:, self.hidden :]))
+        return h, torch.cat([h, c], dim=-1)
+
+
+class ActorCritic(nn.Module):
+    """Policy logits plus extrinsic and intrinsic value estimates from one shared encoder.
+
+    ``recurrent``: ``none`` (feed-forward: the heads read the encoder's output; no core
+    module exists, so parameters, their init order and every number are those of the
+    feed-forward network) or ``gru``/``lstm``: a :class:`RecurrentCore` of width ``hidden``
+    between the encoder and the heads. Acting uses :meth:`step` (one time step, state carried
+    by the caller); the PPO update uses :meth:`sequence` (a (T, B) rollout replayed from its
+    stored initial state with the same resets), so it recomputes exactly the rollout's
+    log-probabilities and values. A feed-forward network accepts the same calls with a
+    ``(B, 0)`` state, so callers need not branch.
+    """
+
+    def __init__(self, obs_shape, num_actions: int, channels: int = 32, hidden: int = 256,
+                 recurrent: str = "none"):
+        super().__init__()
+        if recurrent not in RECURRENT_CORES:
+            raise ValueError(f"agent.recurrent={recurrent}: must be one of {', '.join(RECURRENT_CORES)}")
+        self.recurrent = recurrent
         self.encoder = GridEncoder(tuple(obs_shape), channels, hidden)
+        if recurrent != "none":  # created only when used: the feed-forward init stays as it was
+            self.core = RecurrentCore(recurrent, hidden)
         self.policy = layer_init(nn.Linear(hidden, num_actions), std=0.01)
         self.value_ext = layer_init(nn.Linear(hidden, 1), std=1.0)
         self.value_int = layer_init(nn.Linear(hidden, 1), std=1.0)
 
-    def forward(self, grid: torch.Tensor):
-        z = self.encoder(grid)
+    @property
+    def is_recurrent(self) -> bool:
+        return self.recurrent != "none"
+
+    @property
+    def state_size(self) -> int:
+        """Width of the per-env recurrent state (0 for the feed-forward network)."""
+        return self.core.state_size if self.is_recurrent else 0
+
+    def initial_state(self, batch: int, device=None) -> torch.Tensor:
+        """The state before any step: zeros ``(batch, state_size)``."""
+        return torch.zeros((batch, self.state_size), device=device)
+
+    def _heads(self, z: torch.Tensor):
         return self.policy(z), self.value_ext(z).squeeze(-1), self.value_int(z).squeeze(-1)
 
-    def values(self, grid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, grid: torch.Tensor):
+        """Feed-forward pass (logits, V_ext, V_int); a recurrent network needs :meth:`step`."""
+        if self.is_recurrent:
+            raise RuntimeError("a recurrent ActorCritic acts with step(grid, state, episode_start)")
+        return self._heads(self.encoder(grid))
+
+    def step(self, grid: torch.Tensor, state: torch.Tensor, episode_start: torch.Tensor):
+        """One time step for a batch: (logits, V_ext, V_int, next state).
+
+        ``state`` is the carried state (B, state_size) and ``episode_start`` (B,) bool marks
+        rows whose ``grid`` begins an episode (their state is zeroed first).
+        """
+        if not self.is_recurrent:
+            return (*self.forward(grid), state)
+        z, state = self.core(self.encoder(grid), state, episode_start)
+        return (*self._heads(z), state)
+
+    def sequence(self, grids: torch.Tensor, state: torch.Tensor, episode_start: torch.Tensor):
+        """A (T, B) sequence from ``state`` (B, state_size) at its first step, with resets at
+        ``episode_start`` (T, B): (logits (T, B, A), V_ext (T, B), V_int (T, B), final state).
+
+        The encoder and heads run on all T*B rows at once; only the core steps in time.
+        """
+        t, b = grids.shape[:2]
+        z = self.encoder(grids.reshape(t * b, *grids.shape[2:]))
+        if self.is_recurrent:
+            z = z.reshape(t, b, -1)
+            outs = []
+            for i in range(t):
+                out, state = self.core(z[i], state, episode_start[i])
+                outs.append(out)
+            z = torch.cat(outs)
+        logits, v_ext, v_int = self._heads(z)
+        return logits.reshape(t, b, -1), v_ext.reshape(t, b), v_int.reshape(t, b), state
+
+    def values(self, grid: torch.Tensor, state: torch.Tensor | None = None):
+        """(V_ext, V_int) of ``grid``; a recurrent network reads it with ``state`` (the state
+        after the step that led to ``grid``, no reset: a successor continues its episode)."""
         z = self.encoder(grid)
+        if self.is_recurrent:
+            z, _ = self.core(z, state, torch.zeros(len(grid), dtype=torch.bool, device=grid.device))
         return self.value_ext(z).squeeze(-1), self.value_int(z).squeeze(-1)
 
     def components(self) -> dict[str, list[nn.Parameter]]:
         """Parameter groups whose gradient norms are logged separately."""
-        return {
-            "encoder": list(self.encoder.parameters()),
+        groups = {"encoder": list(self.encoder.parameters())}
+        if self.is_recurrent:
+            groups["core"] = list(self.core.parameters())
+        groups.update({
             "policy": list(self.policy.parameters()),
             "value_ext": list(self.value_ext.parameters()),
             "value_int": list(self.value_int.parameters()),
-        }
+        })
+        return groups

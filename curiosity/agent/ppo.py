@@ -35,35 +35,71 @@ def ppo_update(agent, optimizer, batch: dict, cfg, use_int_value: bool, generato
     Returns the metrics of the update (means over minibatches; grad norms before clipping).
     """
     size = batch["actions"].shape[0]
+
+    def minibatch(idx):
+        logits, v_ext, v_int = agent(batch["obs"][idx])
+        return logits, v_ext, v_int, {k: batch[k][idx] for k in TARGETS}
+
+    return _epochs(agent, optimizer, cfg, use_int_value, size, batch["actions"].device, generator, minibatch)
+
+
+def ppo_update_recurrent(agent, optimizer, batch: dict, cfg, use_int_value: bool, generator=None) -> dict:
+    """PPO for a recurrent policy: each minibatch is whole env sequences.
+
+    ``batch`` holds ``(T, N)`` tensors (obs, the ``TARGETS``, ``valid``, ``episode_start``)
+    and ``initial_state`` ``(N, S)``, the state the rollout started from. Every epoch splits
+    the N envs into exactly ``cfg.num_minibatches`` groups (so ``num_minibatches`` <= N) and
+    replays each group's T steps from its initial state with the rollout's resets
+    (``ActorCritic.sequence``), so before the first gradient step the recomputed
+    log-probabilities are the rollout's own. Invalid rows pass through the recurrence, as in
+    the rollout, and are left out of every loss.
+    """
+    num_envs = batch["actions"].shape[1]
+
+    def minibatch(envs):
+        logits, v_ext, v_int, _ = agent.sequence(batch["obs"][:, envs], batch["initial_state"][envs],
+                                                 batch["episode_start"][:, envs])
+        keep = batch["valid"][:, envs] > 0
+        return logits[keep], v_ext[keep], v_int[keep], {k: batch[k][:, envs][keep] for k in TARGETS}
+
+    return _epochs(agent, optimizer, cfg, use_int_value, num_envs, batch["actions"].device, generator, minibatch)
+
+
+TARGETS = ("actions", "logprobs", "advantages", "returns_ext", "returns_int", "values_ext", "values_int")
+
+
+def _epochs(agent, optimizer, cfg, use_int_value, size, device, generator, minibatch) -> dict:
+    """The epoch/minibatch loop over ``size`` units (rows or envs); ``minibatch(idx)`` gives
+    (logits, V_ext, V_int, targets) of the rows of those units that enter the losses."""
     components = agent.components()
     sums = None  # metric sums kept as one float64 tensor: a single host sync per update
     names: list[str] = []
     count = 0
     stop = False
     for _ in range(cfg.update_epochs):
-        perm = torch.randperm(size, device=batch["actions"].device, generator=generator)
+        perm = torch.randperm(size, device=device, generator=generator)
         # exactly num_minibatches parts of near-equal size (never an extra 1-3 row step
         # when the valid row count is ragged, as on envpool's autoreset rows)
         for idx in minibatches(perm, cfg.num_minibatches):
-            logits, v_ext, v_int = agent(batch["obs"][idx])
+            logits, v_ext, v_int, mb = minibatch(idx)
             dist = Categorical(logits=logits)
-            new_logprob = dist.log_prob(batch["actions"][idx])
-            log_ratio = new_logprob - batch["logprobs"][idx]
+            new_logprob = dist.log_prob(mb["actions"])
+            log_ratio = new_logprob - mb["logprobs"]
             ratio = log_ratio.exp()
             with torch.no_grad():
                 approx_kl = ((ratio - 1) - log_ratio).mean()
                 clip_frac = ((ratio - 1.0).abs() > cfg.clip_coef).float().mean()
-            adv = batch["advantages"][idx]
+            adv = mb["advantages"]
             if cfg.norm_adv and adv.numel() > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
             pg_loss = torch.max(
                 -adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)
             ).mean()
-            v_loss_ext = _value_loss(v_ext, batch["returns_ext"][idx], batch["values_ext"][idx], cfg)
+            v_loss_ext = _value_loss(v_ext, mb["returns_ext"], mb["values_ext"], cfg)
             v_loss = v_loss_ext
             v_loss_int = torch.zeros((), device=v_ext.device)
             if use_int_value:
-                v_loss_int = _value_loss(v_int, batch["returns_int"][idx], batch["values_int"][idx], cfg)
+                v_loss_int = _value_loss(v_int, mb["returns_int"], mb["values_int"], cfg)
                 v_loss = v_loss + v_loss_int
             entropy = dist.entropy().mean()
             loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss

@@ -21,10 +21,15 @@ class RolloutStorage:
     themselves, or, with ``pred_shape`` (``method.predictor_full_obs``), a separate copy of the
     whole grid or a window of it, filled from the env's ``full_grid``/``next_full_grid``
     info. ``pred_current`` is the grid the next action is taken in (saved in checkpoints).
+
+    A recurrent policy (``state_size`` > 0) also keeps ``states[t]``: the state carried
+    into step t, before the reset where ``episode_start[t]`` is True. ``states[0]`` is the
+    state at the rollout's start, from which the PPO update replays each env's sequence;
+    ``states[t + 1]`` is the state after step t, which bootstraps V(next_obs[t]).
     """
 
     def __init__(self, num_steps: int, num_envs: int, obs_shape, device: torch.device,
-                 pred_shape=None):
+                 pred_shape=None, state_size: int = 0):
         t, n = num_steps, num_envs
         kw = {"device": device}
         self.obs = torch.zeros((t, n, *obs_shape), dtype=torch.uint8, **kw)
@@ -43,6 +48,7 @@ class RolloutStorage:
         self.values_int = torch.zeros((t, n), **kw)
         self.next_values_ext = torch.zeros((t, n), **kw)
         self.next_values_int = torch.zeros((t, n), **kw)
+        self.states = torch.zeros((t, n, state_size), **kw)  # (T, N, 0) for a feed-forward policy
         # the agent's pose and carried object after the action (before any reset); -1 unknown
         self.agent_x = torch.full((t, n), -1, dtype=torch.long, **kw)
         self.agent_y = torch.full((t, n), -1, dtype=torch.long, **kw)
@@ -57,6 +63,10 @@ class RolloutStorage:
             self.pred_obs, self.pred_next_obs = self.obs, self.next_obs
             self.pred_current = None
         self.num_steps, self.num_envs, self.device = t, n, torch.device(device)
+
+    def states_after(self, final_state: torch.Tensor) -> torch.Tensor:
+        """(T, N, S): the state after each step (``final_state``: the one after the last)."""
+        return torch.cat([self.states[1:], final_state.unsqueeze(0)])
 
     def flat(self, name: str) -> torch.Tensor:
         x = getattr(self, name)

@@ -34,9 +34,12 @@ def load_checkpoint(run_dir: Path, map_location=None) -> dict | None:
 # would fail deep inside load_state_dict (a shape mismatch) or silently mix two experiments
 RESUME_KEYS = (
     "env.id", "env.num_envs", "env.full_obs", "agent.num_steps", "agent.conv_channels",
-    "agent.hidden_size", "method.name", "method.module", "method.predictor_full_obs",
+    "agent.hidden_size", "agent.recurrent", "method.name", "method.module", "method.predictor_full_obs",
     "method.predictor_crop",
 )
+
+# what a checkpoint saved before a key existed ran with (its config lacks the key)
+RESUME_DEFAULTS = {"agent.recurrent": "none"}
 
 
 def _lookup(cfg, dotted: str):
@@ -55,6 +58,7 @@ def check_resume_compatible(saved_config: dict | None, cfg) -> None:
         return
     for key in RESUME_KEYS:
         old, new = _lookup(saved_config, key), _lookup(cfg, key)
+        old = RESUME_DEFAULTS.get(key) if old is None else old
         if old != new:
             raise ConfigError(f"{key}={new}: the checkpoint in this run directory was saved with"
                               f" {key}={old}; resume with the same value, or use a new run"

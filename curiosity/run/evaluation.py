@@ -5,6 +5,8 @@ Every ``eval.every`` iterations (and after the last one) the current policy play
 envs with its own RNG: evaluating never changes the training run's random streams, so a
 run with evaluation on trains exactly like one with it off. The policy acts ``sampled``
 (as in training) or ``greedy`` (argmax); the random-action agent always acts uniformly.
+A recurrent policy gets its own state per evaluation episode, zero at the episode's start
+and carried through it (never the training envs' state).
 """
 
 from __future__ import annotations
@@ -89,9 +91,17 @@ class HeldOutEvaluator:
     def due(self, iteration: int, last_iteration: int) -> bool:
         return self.every > 0 and (iteration % self.every == 0 or iteration == last_iteration)
 
-    def _actions(self, agent, obs: np.ndarray, gen: torch.Generator) -> np.ndarray:
+    def _actions(self, agent, obs: np.ndarray, gen: torch.Generator, memory: dict | None = None,
+                 rows: torch.Tensor | None = None) -> np.ndarray:
+        """Actions for ``obs``. A recurrent policy reads and updates ``memory`` (``state`` and
+        ``start`` of every evaluation episode) at ``rows``, the episodes ``obs`` belongs to."""
         if agent is None:  # random-action agent: uniform in every mode
             logits = torch.zeros(len(obs), self.num_actions, device=self.device)
+        elif memory is not None:
+            logits, _, _, state = agent.step(torch.as_tensor(obs, device=self.device),
+                                             memory["state"][rows], memory["start"][rows])
+            memory["state"][rows] = state
+            memory["start"][rows] = False
         else:
             logits = agent(torch.as_tensor(obs, device=self.device))[0]
         if self.greedy and agent is not None:
@@ -117,9 +127,13 @@ class HeldOutEvaluator:
                         for i, env in enumerate(self.envs)])
         returns, lengths, success = np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n)
         active = np.ones(n, dtype=bool)
+        memory = None
+        if getattr(agent, "is_recurrent", False):  # one episode per env: reset at its first step
+            memory = {"state": agent.initial_state(n, self.device),
+                      "start": torch.ones(n, dtype=torch.bool, device=self.device)}
         while active.any():
             idx = np.flatnonzero(active)
-            actions = self._actions(agent, obs[idx], gen)
+            actions = self._actions(agent, obs[idx], gen, memory, torch.as_tensor(idx, device=self.device))
             for i, action in zip(idx, actions):
                 next_obs, reward, terminated, truncated, info = self.envs[i].step(int(action))
                 returns[i] += reward

@@ -68,7 +68,8 @@ def load_policy(path: str, obs_shape, num_actions: int) -> ActorCritic:
         raise FileNotFoundError(f"--checkpoint={path}: no checkpoint at {p}")
     state = torch.load(p, map_location="cpu", weights_only=False)
     agent_cfg = state["config"]["agent"]
-    policy = ActorCritic(obs_shape, num_actions, agent_cfg["conv_channels"], agent_cfg["hidden_size"])
+    policy = ActorCritic(obs_shape, num_actions, agent_cfg["conv_channels"], agent_cfg["hidden_size"],
+                         recurrent=agent_cfg.get("recurrent", "none"))
     try:
         policy.load_state_dict(state["agent"])
     except RuntimeError as err:
@@ -84,6 +85,9 @@ def collect(cfg, source: str, num_transitions: int, policy: ActorCritic | None, 
     rng = np.random.default_rng(seed)
     obs, info = envs.reset()
     current_full = info.get("full_grid")
+    # a recurrent policy's state, reset where an episode starts (after a done or an invalid row)
+    memory = policy.initial_state(envs.num_envs) if policy is not None else None
+    start = np.ones(envs.num_envs, dtype=bool)
     rows = {"obs": [], "action": [], "next_obs": []}
     try:
         for _ in range(math.ceil(num_transitions / envs.num_envs)):
@@ -92,11 +96,12 @@ def collect(cfg, source: str, num_transitions: int, policy: ActorCritic | None, 
             elif source == "random":
                 actions = rng.integers(envs.summary.num_actions, size=envs.num_envs)
             else:
-                logits, _, _ = policy(torch.as_tensor(obs))
+                logits, _, _, memory = policy.step(torch.as_tensor(obs), memory, torch.as_tensor(start))
                 actions = Categorical(logits=logits).sample().numpy()
             before = current_full if full else obs
-            obs, _, _, _, info = envs.step(actions)
+            obs, _, terminated, truncated, info = envs.step(actions)
             valid = info["valid"]
+            start = terminated | truncated | ~np.asarray(valid, dtype=bool)
             rows["obs"].append(before[valid])
             rows["action"].append(actions[valid])
             rows["next_obs"].append((info["next_full_grid"] if full else info["next_obs"])[valid])

@@ -9,7 +9,8 @@ imageio-ffmpeg installed). Each frame is MiniGrid's RGB render of the state s_t 
 text panel about the transition taken from it: step, action, extrinsic reward, intrinsic
 reward raw and normalized, both value estimates, the predictor's error, the action
 probabilities and, with a noisy TV, the TV flags. An episode of T steps gives T + 1
-frames (the last shows the final state and the episode's return).
+frames (the last shows the final state and the episode's return). A recurrent policy's
+state starts fresh at each episode and is carried through it, as in training.
 
 The panel is drawn from one record per transition; the records are returned by
 :func:`play_episodes` and written beside the video as ``OUT.jsonl``, so what a frame
@@ -94,11 +95,12 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
             obs, _ = env.reset(seed=seed + ep)
             camera = FrameCamera(base)
             ep_return, step = 0.0, 0
+            memory = state.initial_memory()
             while True:
                 image = camera.frame()
                 if actions is not None and step >= len(actions):
                     break
-                probs, v_ext, v_int = state.policy(obs)
+                probs, v_ext, v_int, memory = state.policy_step(obs, memory, episode_start=step == 0)
                 x, y, d = int(base.agent_pos[0]), int(base.agent_pos[1]), int(base.agent_dir)
                 if actions is not None:
                     action = int(actions[step])

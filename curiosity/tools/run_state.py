@@ -9,6 +9,10 @@ own loss on the transition. Nothing here updates any statistic.
 
 With ``method.predictor_full_obs`` the predictor scores the fully observed grid while the
 policy keeps its own view: ``predictor_grid(env, obs)`` gives whichever the predictor sees.
+
+A recurrent policy (``agent.recurrent``) carries a state through an episode: callers that
+play episodes start from ``initial_memory()`` and pass what ``policy_step`` returns to the
+next step, with ``episode_start=True`` on an episode's first observation.
 """
 
 from __future__ import annotations
@@ -112,7 +116,8 @@ class RunState:
         pred_space = (full_grid_space(probe, int(m.get("predictor_crop", 0)))
                       if m.get("predictor_full_obs", False) else obs_space)
         probe.close()
-        agent = ActorCritic(obs_space.shape, int(action_space.n), a.conv_channels, a.hidden_size).to(dev)
+        agent = ActorCritic(obs_space.shape, int(action_space.n), a.conv_channels, a.hidden_size,
+                            recurrent=a.get("recurrent", "none")).to(dev)
         intrinsic = build_intrinsic(m, pred_space, action_space)
         if intrinsic is not None:
             intrinsic.to(dev)
@@ -150,17 +155,35 @@ class RunState:
         act_t = torch.as_tensor(np.asarray(action), dtype=torch.long, device=self.device).reshape(-1)
         return TransitionBatch.from_grids(obs_t, act_t, nxt_t, self.obs_norm)
 
-    @torch.no_grad()
+    def initial_memory(self, batch: int = 1) -> torch.Tensor:
+        """The policy's state before an episode's first step, (batch, S) (S = 0: feed-forward)."""
+        return self.agent.initial_state(batch, self.device)
+
     def policy(self, obs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(action probabilities (B, A), V_ext (B,), V_int (B,)); NaN values for the random agent."""
+        """(action probabilities (B, A), V_ext (B,), V_int (B,)); NaN values for the random agent.
+
+        A recurrent policy reads each ``obs`` as an episode's first observation (fresh
+        state); to carry the state through an episode use :meth:`policy_step`."""
         grids = self._grids(obs)
+        start = torch.ones(grids.shape[0], dtype=torch.bool, device=self.device)
+        return self.policy_step(grids, self.initial_memory(grids.shape[0]), start)[:3]
+
+    @torch.no_grad()
+    def policy_step(self, obs, memory: torch.Tensor, episode_start) -> tuple:
+        """``policy`` for one step of an episode: (probs, V_ext, V_int, next memory).
+
+        ``memory`` is what the previous step returned (or ``initial_memory``);
+        ``episode_start`` (bool or (B,) bools) marks observations that begin an episode."""
+        grids = self._grids(obs)
+        b = grids.shape[0]
         if self.acts_randomly:
-            b = grids.shape[0]
             nan = np.full(b, np.nan)
-            return np.full((b, self.num_actions), 1.0 / self.num_actions), nan, nan.copy()
+            return np.full((b, self.num_actions), 1.0 / self.num_actions), nan, nan.copy(), memory
+        start = torch.as_tensor(np.broadcast_to(np.asarray(episode_start, dtype=bool), (b,)).copy(),
+                                device=self.device)
         with eval_mode(self.agent):
-            logits, v_ext, v_int = self.agent(grids)
-        return (torch.softmax(logits, -1).cpu().numpy(), v_ext.cpu().numpy(), v_int.cpu().numpy())
+            logits, v_ext, v_int, memory = self.agent.step(grids, memory, start)
+        return (torch.softmax(logits, -1).cpu().numpy(), v_ext.cpu().numpy(), v_int.cpu().numpy(), memory)
 
     @torch.no_grad()
     def intrinsic_raw(self, obs, action, next_obs) -> np.ndarray:

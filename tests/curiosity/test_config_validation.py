@@ -27,10 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
         ("env.sticky_action_prob=1.0", "env.sticky_action_prob=1.0"),
         ("logger.wandb_mode=sometimes", "logger.wandb_mode=sometimes"),
         ("agent.num_minibatches=3", "agent.num_minibatches=3"),
+        ("agent.recurrent=rnn", "agent.recurrent=rnn"),
+        # a recurrent policy's minibatches are groups of whole envs: at most one per env
+        ("agent.recurrent=gru env.num_envs=2 agent.num_minibatches=4", "agent.num_minibatches=4"),
     ],
 )
 def test_out_of_range_values_are_refused(compose, override, needle):
-    cfg = compose([override])
+    cfg = compose(override.split())
     with pytest.raises(ConfigError) as err:
         validate(cfg)
     assert needle in str(err.value)

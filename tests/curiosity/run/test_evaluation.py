@@ -157,3 +157,34 @@ def test_resumed_eval_log_drops_rows_after_the_checkpoint(tmp_path):
     assert [r["iteration"] for r in _rows(tmp_path / EVAL_FILE)] == ["2", "4"]
     EvalLog(tmp_path, resume_iteration=None)  # a fresh (not resumed) run starts a new file
     assert not (tmp_path / EVAL_FILE).exists()
+
+
+def _spy_steps(agent) -> list:
+    """Record (state in, episode_start, state out) of every ``agent.step`` call."""
+    calls, step = [], agent.step
+
+    def spy(grid, state, start):
+        out = step(grid, state, start)
+        calls.append((state.clone(), start.clone(), out[3].clone()))
+        return out
+
+    agent.step = spy
+    return calls
+
+
+def test_recurrent_policy_gets_a_fresh_state_per_episode_and_carries_it(tiny_cfg, tmp_path):
+    from curiosity.agent import ActorCritic
+
+    cfg = tiny_cfg("env=doorkey_5x5", "env.max_episode_steps=6", "eval.episodes=3", "agent.recurrent=gru")
+    evaluator = HeldOutEvaluator(cfg, tmp_path, torch.device("cpu"))
+    agent = ActorCritic((7, 7, 4), 7, 8, 32, recurrent="gru")
+    calls = _spy_steps(agent)
+    first = evaluator.play(agent, iteration=1)
+    assert first["length"].tolist() == [6] * 3 and len(calls) == 6  # DoorKey takes more than 6 steps
+    assert calls[0][1].all() and not calls[0][0].any()  # every episode starts from a reset state
+    for before, now in zip(calls, calls[1:]):
+        assert not now[1].any() and torch.equal(now[0], before[2])  # carried, never reset mid-episode
+    calls.clear()
+    second = evaluator.play(agent, iteration=1)  # nothing leaks from the previous evaluation
+    assert not calls[0][0].any()
+    assert np.array_equal(first["return"], second["return"])

@@ -47,3 +47,26 @@ def test_checkpoint_source_needs_a_checkpoint_and_unknown_sources_are_refused(tm
         run(["forward_conv"], ["checkpoint"], TINY, tmp_path, None, 32, 2, 16, 1, 0)
     with pytest.raises(ConfigError, match="--sources=expert: unknown data source"):
         run(["forward_conv"], ["expert"], TINY, tmp_path, None, 32, 2, 16, 1, 0)
+
+
+def test_a_recurrent_checkpoint_acts_with_its_state_reset_at_episode_starts(tiny_cfg, tmp_path):
+    from curiosity.tools.diagnose import load_policy
+    from curiosity.trainer import Trainer
+
+    trainer = Trainer(tiny_cfg("agent.recurrent=gru", "total_frames=128"), tmp_path)
+    trainer.checkpoint()
+    obs_shape, num_actions = trainer.envs.summary.obs_shape, trainer.num_actions
+    trainer.close()
+    policy = load_policy(str(tmp_path), obs_shape, num_actions)
+    assert policy.recurrent == "gru"
+    starts, step = [], policy.step
+
+    def spy(grid, state, start):
+        starts.append(start.tolist())
+        return step(grid, state, start)
+
+    policy.step = spy
+    cfg = compose_method("forward_conv", [*TINY, "env.max_episode_steps=3"])
+    collect(cfg, "checkpoint", 12, policy=policy, seed=0)
+    # episodes of 3 steps (DoorKey is not solved that fast): a fresh state every third step
+    assert starts == [[True, True], [False, False], [False, False]] * 2

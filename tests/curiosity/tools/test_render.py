@@ -160,3 +160,26 @@ def test_noisy_tv_flags_reach_the_panel(tiny_cfg, tmp_path):
     assert [r["tv"]["tv_action"] for r in records] == [False, True]
     assert "TV: action=on, in_view=on" in "\n".join(panel_lines(records[1]))
     assert "TV: action=off" in "\n".join(panel_lines(records[0]))
+
+
+def test_recurrent_policy_state_is_carried_through_each_episode(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("env=doorkey_5x5", "env.max_episode_steps=3", "total_frames=128", "agent.recurrent=gru")
+    trainer = Trainer(cfg, tmp_path)
+    trainer.checkpoint()
+    trainer.close()
+    state = RunState.load(tmp_path)  # builds the GRU policy the checkpoint holds
+    assert state.agent.recurrent == "gru"
+    calls, step = [], state.agent.step
+
+    def spy(grid, memory, start):
+        out = step(grid, memory, start)
+        calls.append((memory.clone(), bool(start[0]), out[3].clone()))
+        return out
+
+    state.agent.step = spy
+    _, records = play_episodes(state, episodes=2, seed=0, actions=[LEFT, RIGHT, LEFT])
+    assert len(records) == 6
+    assert [c[1] for c in calls] == [True, False, False] * 2  # reset at each episode's first step
+    for i in (1, 2, 4, 5):
+        assert torch.equal(calls[i][0], calls[i - 1][2])  # and carried within the episode
+    assert not torch.allclose(calls[2][0], torch.zeros_like(calls[2][0]))
