@@ -29,9 +29,9 @@ import torch
 from torch import nn
 
 from curiosity.config import ConfigError
-from curiosity.diagnose import collect, compose_method, to_batch, write_csv
 from curiosity.envs import onehot_planes_batched
 from curiosity.intrinsic import ObsNormalizer
+from curiosity.tools.diagnose import collect, compose_method, to_batch, write_csv
 from curiosity.trainer import build_intrinsic
 
 HELDOUT_SEED_OFFSET = 1000
