@@ -41,7 +41,7 @@ learning-check: setup
 	OMP_NUM_THREADS=1 $(PY) -m curiosity.train -m +experiment=learning_check hydra/launcher=joblib hydra.launcher.n_jobs=2 sweep_id=$(CHECK_SWEEP)
 	$(PY) -m analysis.report runs/learning_check/$(CHECK_SWEEP) --threshold 0.9 --solve-threshold 0.9
 
-# noisy-TV experiment: 8 methods x TV {off, remote, in-world} x 5 seeds on DoorKey-5x5
+# noisy-TV experiment: every method (conf/method/*.yaml) x TV {off, remote, in-world} x 5 seeds on DoorKey-5x5
 # (conf/experiment/noisy_tv.yaml), 2 runs at a time, then the report with the TV columns
 TV_SWEEP := $(shell date +%Y-%m-%d_%H-%M-%S)
 TV_METRICS := --metric charts/success --metric tv/action_frac --metric tv/in_view_frac --metric tv/int_reward_share
