@@ -10,8 +10,9 @@ runs the job::
 
 The token is new for every sweep invocation, so the status files of an earlier, interrupted
 invocation of the same sweep (same ``sweep_id``) do not count: a run is then *waiting* until
-its job starts again, except a run whose ``summary.json`` says it finished, which the resumed
-sweep skips and which counts as finished from the start. Reading never raises on a torn or
+its job starts again. A run whose ``summary.json`` says it finished is skipped by its job in a
+moment and counted finished then (not before: the sweep folder may hold runs of another
+multirun with the same ``sweep_id``, which this sweep never reaches). Reading never raises on a torn or
 missing file; such a run is read as it was before the write.
 """
 
@@ -155,11 +156,11 @@ class SweepScanner:
             name = run_dir.name if run_dir != self.sweep_dir else "."
             status = read_json(run_dir / STATUS_FILE)
             if status is None or status.get("token") != self.token:
-                summary = read_json(run_dir / SUMMARY_FILE)
-                if summary and summary.get("status") == "finished":  # done before: skipped when reached
-                    frames = int(summary.get("frames") or 0)
-                    snap.runs.append(RunProgress(name, "finished", frames, frames, frames))
-                continue  # otherwise not started by this invocation yet: waiting
+                # not reached by this invocation yet: waiting. A run that finished before is
+                # not counted here: the folder may belong to another sweep sharing the
+                # sweep_id (a second multirun with other overrides); when this sweep reaches
+                # it, its job skips it in a moment and marks it with this token.
+                continue
             start = int(status.get("start_frames") or 0)
             state = {"completed": "finished", "failed": "failed"}.get(status.get("status"), "running")
             budget = self._budget(run_dir)

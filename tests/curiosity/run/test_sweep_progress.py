@@ -87,16 +87,18 @@ def _run(sweep: Path, name: str, frames=(), budget_frames=2048, status=None, sum
 def test_scan_reads_states_frames_and_reasons(tmp_path):
     _run(tmp_path, "a_running", frames=[512, 1024], status=(TOKEN, "running", 0), torn=True)
     _run(tmp_path, "b_failed", status=(TOKEN, "failed", 0, "ValueError: bad env id"))
-    _run(tmp_path, "c_done_before", frames=[2048], summary=True)  # skipped by this invocation
+    # finished before: waiting until this invocation's job reaches (and skips) it, since the
+    # folder may belong to another multirun that shares the sweep_id
+    _run(tmp_path, "c_done_before", frames=[2048], summary=True)
     _run(tmp_path, "d_old_token", frames=[512], status=("old", "failed", 0, "old reason"))  # waiting
     _run(tmp_path, "e_completed", frames=[1024, 2048], summary=True, status=(TOKEN, "completed", 1024))
     snap = SweepScanner(tmp_path, TOKEN).scan()
     by_name = {r.name: r for r in snap.runs}
-    assert set(by_name) == {"a_running", "b_failed", "c_done_before", "e_completed"}
+    assert set(by_name) == {"a_running", "b_failed", "e_completed"}
     assert (by_name["a_running"].state, by_name["a_running"].frames, by_name["a_running"].budget) == (
         "running", 1024, 2048)  # the half-written last row is not read
     assert by_name["b_failed"].reason == "ValueError: bad env id"
-    assert by_name["c_done_before"].state == "finished" and by_name["e_completed"].state == "finished"
+    assert by_name["e_completed"].state == "finished"
     assert by_name["e_completed"].frames - by_name["e_completed"].start_frames == 1024
 
 
@@ -217,10 +219,11 @@ def test_tiny_sweep_shows_progress_and_names_the_failed_run_then_resume_counts_s
     assert f"  {bad}: {reason}" in out.stdout.split("1 run(s) failed")[1]
     assert json.loads((sweep_dir / bad / STATUS_FILE).read_text())["status"] == "failed"
 
-    # the same sweep again through the basic launcher: the 3 finished runs are skipped and counted
+    # the same sweep again through the basic launcher: the 3 finished runs are skipped and
+    # counted as their jobs reach them (never more than the sweep's own total)
     out = _sweep(sweep_dir, "hydra.callbacks.sweep_progress.interval_s=0.3",
                  "hydra.callbacks.sweep_progress.plain_every_s=60")
     lines = [line for line in out.stdout.splitlines() if line.startswith("sweep: ")]
-    assert lines[0].startswith("sweep: 3/4 finished"), lines
+    assert all(int(line.split()[1].split("/")[0]) <= 4 for line in lines), lines
     assert lines[-1].startswith("sweep: 3/4 finished, 0 running, 1 failed, 0 waiting")
     assert f"failed: {bad}: {reason}" in out.stdout
