@@ -40,14 +40,19 @@ from torch import nn
 from curiosity.envs.encoding import OBS_PLANES
 from curiosity.intrinsic.base import IntrinsicModule, TransitionBatch
 from curiosity.intrinsic.reward_kinds import (
-    REWARD_KINDS,
     LaggedCopies,
     clip_reward,
     gaussian_terms,
     predicted_variance,
     progress_reward,
 )
-from curiosity.intrinsic.targets import TARGETS, check_choice, check_positive, feature_error
+from curiosity.intrinsic.targets import (
+    TARGETS,
+    check_choice,
+    check_positive,
+    check_reward_options,
+    feature_error,
+)
 
 TARGET_ENCODERS = ("random", "ema")
 
@@ -101,9 +106,7 @@ class ForwardTransformer(IntrinsicModule):
         num_envs: int = 1,
     ):
         super().__init__(obs_space, action_space, num_envs)
-        check_choice("reward_kind", reward_kind, REWARD_KINDS)
-        check_positive("aleatoric_eta", aleatoric_eta, allow_zero=True)
-        check_positive("progress_lag", progress_lag)
+        check_reward_options(reward_kind, aleatoric_eta, progress_lag)
         check_choice("target", target, TARGETS)
         check_choice("target_encoder", target_encoder, TARGET_ENCODERS)
         for key, value in (("d_model", d_model), ("num_heads", num_heads),

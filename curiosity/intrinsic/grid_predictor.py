@@ -22,7 +22,6 @@ from curiosity.envs.encoding import GRID_PLANES, onehot_planes_batched
 from curiosity.intrinsic.base import IntrinsicModule, TransitionBatch
 from curiosity.intrinsic.features import FEATURE_SPACES, make_feature_space
 from curiosity.intrinsic.reward_kinds import (
-    REWARD_KINDS,
     LaggedCopies,
     clip_reward,
     gaussian_terms,
@@ -34,6 +33,7 @@ from curiosity.intrinsic.targets import (
     TARGETS,
     check_choice,
     check_positive,
+    check_reward_options,
     feature_error,
     grid_error,
     grid_excess_surprise,
@@ -105,9 +105,7 @@ class GridForwardModel(IntrinsicModule):
         num_envs: int = 1,
     ):
         super().__init__(obs_space, action_space, num_envs)
-        check_choice("reward_kind", reward_kind, REWARD_KINDS)
-        check_positive("aleatoric_eta", aleatoric_eta, allow_zero=True)
-        check_positive("progress_lag", progress_lag)
+        check_reward_options(reward_kind, aleatoric_eta, progress_lag)
         check_choice("target", target, TARGETS)
         check_choice("loss", loss, GRID_LOSSES)
         check_choice("features", features, FEATURE_SPACES)

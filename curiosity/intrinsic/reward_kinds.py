@@ -52,6 +52,7 @@ from torch import nn
 from torch.distributions import Categorical
 
 REWARD_KINDS = ("error", "aleatoric", "progress")
+
 VARIANCE_EPS = 1e-2  # the NLL's floor of a predicted variance (gaussian_nll_loss's eps)
 
 

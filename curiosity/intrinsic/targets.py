@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from curiosity.envs.encoding import GRID_PLANES, onehot_planes_batched
 from curiosity.envs.wrappers import NUM_COLORS, NUM_OBJECTS, NUM_STATES
-from curiosity.intrinsic.reward_kinds import categorical_excess_surprise, clip_reward
+from curiosity.intrinsic.reward_kinds import REWARD_KINDS, categorical_excess_surprise, clip_reward
 
 TARGETS = ("delta", "next")
 GRID_LOSSES = ("ce", "mse")
@@ -49,6 +49,13 @@ def check_positive(key: str, value, allow_zero: bool = False) -> None:
     ok = value >= 0 if allow_zero else value > 0
     if not ok:
         raise ValueError(f"method.module.{key}={value!r}: must be {'>= 0' if allow_zero else '> 0'}")
+
+
+def check_reward_options(reward_kind: str, aleatoric_eta: float, progress_lag: int) -> None:
+    """The reward-kind keys every forward model takes, validated with one-line errors."""
+    check_choice("reward_kind", reward_kind, REWARD_KINDS)
+    check_positive("aleatoric_eta", aleatoric_eta, allow_zero=True)
+    check_positive("progress_lag", progress_lag)
 
 
 def grid_error(out: torch.Tensor, obs: torch.Tensor, next_obs: torch.Tensor, target: str,
