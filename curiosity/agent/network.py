@@ -51,13 +51,19 @@ class RecurrentCore(nn.Module):
     Its state is one tensor per batch row, ``(B, state_size)``: the GRU's h, or the LSTM's
     h and c concatenated, so storage, checkpoints and indexing by env treat both alike. The
     state is zeroed where ``episode_start`` is True before the step and nowhere else: an
-    episode never sees memory from the one before it. Weights are orthogonal (gain 1) and
-    biases zero (CleanRL's ppo_atari_lstm).
+    episode never sees memory from the one before it. The cell's input is layer-normalized
+    (see ``__init__``). Cell weights are orthogonal (gain 1) and biases zero (CleanRL's
+    ppo_atari_lstm).
     """
 
     def __init__(self, kind: str, hidden: int):
         super().__init__()
         self.kind, self.hidden = kind, hidden
+        # LayerNorm on the cell's input: the encoder's ReLU features are unbounded, and
+        # without it Adam grew them ~50x within 100 steps of training, saturating the gates
+        # (sigmoid/tanh) so no gradient reached the encoder or the core again. The network
+        # then could not learn even to read the current cue (tests/curiosity/agent/test_network.py).
+        self.norm = nn.LayerNorm(hidden)
         self.cell = nn.GRUCell(hidden, hidden) if kind == "gru" else nn.LSTMCell(hidden, hidden)
         for name, param in self.cell.named_parameters():
             if "bias" in name:
@@ -69,6 +75,7 @@ class RecurrentCore(nn.Module):
     def forward(self, z: torch.Tensor, state: torch.Tensor, episode_start: torch.Tensor):
         """One step: (output (B, hidden), next state (B, state_size))."""
         state = torch.where(episode_start.reshape(-1, 1), torch.zeros_like(state), state)
+        z = self.norm(z)
         if self.kind == "gru":
             h = self.cell(z, state)
             return h, h
@@ -98,9 +105,14 @@ class ActorCritic(nn.Module):
         self.encoder = GridEncoder(tuple(obs_shape), channels, hidden)
         if recurrent != "none":  # created only when used: the feed-forward init stays as it was
             self.core = RecurrentCore(recurrent, hidden)
-        self.policy = layer_init(nn.Linear(hidden, num_actions), std=0.01)
-        self.value_ext = layer_init(nn.Linear(hidden, 1), std=1.0)
-        self.value_int = layer_init(nn.Linear(hidden, 1), std=1.0)
+        # a recurrent network's heads read the core's output beside the encoder's features (a
+        # skip): what the current view shows needs no memory, so fitting it does not push the
+        # core into saturation, and the core is left to carry what the view has lost. Without
+        # the skip a GRU never learned to recall a cue 4 steps back (docs/results/recurrent.md).
+        head_in = 2 * hidden if recurrent != "none" else hidden
+        self.policy = layer_init(nn.Linear(head_in, num_actions), std=0.01)
+        self.value_ext = layer_init(nn.Linear(head_in, 1), std=1.0)
+        self.value_int = layer_init(nn.Linear(head_in, 1), std=1.0)
 
     @property
     def is_recurrent(self) -> bool:
@@ -132,8 +144,9 @@ class ActorCritic(nn.Module):
         """
         if not self.is_recurrent:
             return (*self.forward(grid), state)
-        z, state = self.core(self.encoder(grid), state, episode_start)
-        return (*self._heads(z), state)
+        features = self.encoder(grid)
+        out, state = self.core(features, state, episode_start)
+        return (*self._heads(torch.cat([out, features], dim=-1)), state)
 
     def sequence(self, grids: torch.Tensor, state: torch.Tensor, episode_start: torch.Tensor):
         """A (T, B) sequence from ``state`` (B, state_size) at its first step, with resets at
@@ -149,7 +162,7 @@ class ActorCritic(nn.Module):
             for i in range(t):
                 out, state = self.core(z[i], state, episode_start[i])
                 outs.append(out)
-            z = torch.cat(outs)
+            z = torch.cat([torch.cat(outs), z.reshape(t * b, -1)], dim=-1)
         logits, v_ext, v_int = self._heads(z)
         return logits.reshape(t, b, -1), v_ext.reshape(t, b), v_int.reshape(t, b), state
 
@@ -158,7 +171,8 @@ class ActorCritic(nn.Module):
         after the step that led to ``grid``, no reset: a successor continues its episode)."""
         z = self.encoder(grid)
         if self.is_recurrent:
-            z, _ = self.core(z, state, torch.zeros(len(grid), dtype=torch.bool, device=grid.device))
+            out, _ = self.core(z, state, torch.zeros(len(grid), dtype=torch.bool, device=grid.device))
+            z = torch.cat([out, z], dim=-1)
         return self.value_ext(z).squeeze(-1), self.value_int(z).squeeze(-1)
 
     def components(self) -> dict[str, list[nn.Parameter]]:

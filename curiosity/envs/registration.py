@@ -7,11 +7,14 @@ maxRoomSize)`` with exactly that many rooms, as RIDE's gym-minigrid fork registe
 minigrid 3.x).
 Its noisy-TV task MultiRoomNoisyTV-N7-S4 (and a small N4-S5 one) wraps MultiRoom in
 ``curiosity.envs.noisy_tv.InWorldTV``.
+
+``MiniGrid-MemoryCueS7-v0`` is a memory test of our own (:class:`MemoryCueEnv`).
 """
 
 from __future__ import annotations
 
 import gymnasium as gym
+from minigrid.envs.memory import MemoryEnv
 
 # id suffix -> (number of rooms, max room size)
 MULTIROOM_VARIANTS = {
@@ -31,6 +34,27 @@ NOISY_TV_TASKS = {"MiniGrid-MultiRoomNoisyTV-N7-S4-v0": "MiniGrid-MultiRoom-N7-S
                   "MiniGrid-MultiRoomNoisyTV-N4-S5-v0": "MiniGrid-MultiRoom-N4-S5-v1"}
 
 
+MEMORY_CUE_ID = "MiniGrid-MemoryCueS7-v0"
+
+
+class MemoryCueEnv(MemoryEnv):
+    """MiniGrid's Memory task with the cue always in the first view.
+
+    ``MemoryEnv`` starts the agent facing east at a random x in the start room, so in 3 of
+    4 episodes the cue is behind it: a policy must first learn to *look* (turn around,
+    turn back) before memory can pay, which couples exploration with memory. Here the agent
+    always starts at x=1 facing east, where the cue (at x=1, one row up) is in the bottom
+    row of its 7x7 view; after the first step east the cue is out of sight for good, and
+    the 1-wide hallway lets no position or heading carry it. So a feed-forward policy can
+    only guess at the fork (success <= ~0.5) and a recurrent one must hold one bit for the
+    four steps of the walk. Layout, objects, rewards and the time limit are MemoryEnv's.
+    """
+
+    def _gen_grid(self, width, height):
+        super()._gen_grid(width, height)
+        self.agent_pos = (1, height // 2)
+
+
 def register_extra_envs() -> None:
     """Register the extra MultiRoom variants and their noisy-TV versions once (idempotent)."""
     variants = [(f"MiniGrid-MultiRoom-{suffix}-v0", "minigrid.envs:MultiRoomEnv", shape)
@@ -41,3 +65,6 @@ def register_extra_envs() -> None:
         if env_id not in gym.registry:
             gym.register(id=env_id, entry_point=entry_point,
                          kwargs={"minNumRooms": rooms, "maxNumRooms": rooms, "maxRoomSize": size})
+    if MEMORY_CUE_ID not in gym.registry:
+        gym.register(id=MEMORY_CUE_ID, entry_point="curiosity.envs.registration:MemoryCueEnv",
+                     kwargs={"size": 7})

@@ -75,6 +75,45 @@ def test_feed_forward_network_is_unchanged_and_cores_have_their_state_sizes(kind
         ActorCritic((7, 7, 4), 7, recurrent="rnn")
 
 
+def test_gru_learns_to_recall_a_cue_four_steps_back():
+    """Supervised, the shape of the memory task: a cue (key or ball in one cell) in an
+    episode's first view, four identical hallway views after it; the policy must name the
+    cue at the fifth step while the value fits a constant return. The GRU learns it in
+    ~600 Adam steps. Before the skip (heads reading the encoder's features beside the core's
+    output) and the LayerNorm on the core's input it stayed at chance for 2,000 steps: the
+    constant targets drove the core into saturation (docs/results/recurrent.md). The LSTM
+    does not pass this within the same budget (known; gru is the tested core)."""
+    torch.manual_seed(0)
+    t, b = 6, 64
+    net = ActorCritic((7, 7, 4), 7, channels=16, hidden=64, recurrent="gru")
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    base = torch.zeros(7, 7, 4, dtype=torch.uint8)
+    base[..., 0], base[..., 1], base[:, 0, 0] = 1, 1, 2  # empty cells, a far wall row
+    start = torch.zeros(t, b, dtype=torch.bool)
+    start[0] = True
+
+    def batch():
+        cue = torch.randint(0, 2, (b,), generator=g)
+        grids = base.expand(t, b, 7, 7, 4).clone()
+        grids[1:, :, 3, 5, 0] = 2  # the hallway's view differs from the start room's
+        grids[0, :, 2, 6, 0] = torch.where(cue == 1, 5, 6).to(torch.uint8)  # key | ball
+        return grids, cue
+
+    for _ in range(800):
+        grids, cue = batch()
+        logits, v_ext, _, _ = net.sequence(grids, net.initial_state(b), start)
+        loss = torch.nn.functional.cross_entropy(logits[4], cue) + 0.5 * (v_ext - 0.5).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    grids, cue = batch()
+    with torch.no_grad():
+        logits, *_ = net.sequence(grids, net.initial_state(b), start)
+    accuracy = (logits[4].argmax(-1) == cue).float().mean().item()
+    assert accuracy > 0.95, accuracy
+
+
 @pytest.mark.parametrize("kind", ["gru", "lstm"])
 def test_state_resets_at_episode_starts_and_only_there(kind):
     net = _net(kind)
