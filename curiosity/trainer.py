@@ -31,6 +31,7 @@ from curiosity.agent import (
     ppo_update_recurrent,
 )
 from curiosity.agent.ppo import minibatches
+from curiosity.config import ConfigError
 from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
 from curiosity.envs.noisy_tv import TV_KEYS, tv_distraction_metrics
 from curiosity.intrinsic import (
@@ -166,7 +167,14 @@ class Trainer:
             self.obs_norm.update(onehot_planes_batched(nxt))
 
     def _resume(self, state: dict) -> None:
-        self.agent.load_state_dict(state["agent"])
+        try:
+            self.agent.load_state_dict(state["agent"])
+        except RuntimeError as err:  # same config keys, other code (e.g. a recurrent network
+            # saved before its core gained a LayerNorm and the heads their skip input)
+            first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
+            raise ConfigError(f"the checkpoint's policy network does not fit this code's ({first});"
+                              " it was saved by an incompatible version: resume with that"
+                              " version, or start over (resume=false or a new run directory)") from None
         self.optimizer.load_state_dict(state["optimizer"])
         if self.intrinsic is not None:
             self.intrinsic.load_state_dict(state["intrinsic"])

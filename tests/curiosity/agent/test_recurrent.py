@@ -244,6 +244,21 @@ def test_resume_refuses_another_recurrent_setting(tiny_cfg, tmp_path):
         Trainer(tiny_cfg("total_frames=256", "agent.recurrent=gru"), tmp_path)
 
 
+def test_resume_names_a_network_saved_by_incompatible_code(tiny_cfg, tmp_path):
+    """A recurrent checkpoint from before the core's LayerNorm (same config keys, other
+    parameters) is refused with one line, not a state-dict dump from deep inside torch."""
+    from curiosity.config import ConfigError
+    from curiosity.run.checkpoint import CHECKPOINT_DIR, LATEST
+
+    train(tiny_cfg("total_frames=128", "agent.recurrent=gru"), tmp_path)
+    path = tmp_path / CHECKPOINT_DIR / LATEST
+    state = torch.load(path, weights_only=False)
+    state["agent"] = {k: v for k, v in state["agent"].items() if not k.startswith("core.norm.")}
+    torch.save(state, path)
+    with pytest.raises(ConfigError, match="policy network does not fit.*core.norm"):
+        Trainer(tiny_cfg("total_frames=256", "agent.recurrent=gru"), tmp_path)
+
+
 @pytest.mark.parametrize("method", ["forward_conv", "count"])
 @pytest.mark.parametrize("backend", ["python", pytest.param("envpool", marks=pytest.mark.skipif(
     not HAS_ENVPOOL, reason="envpool not installed"))])
