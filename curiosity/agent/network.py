@@ -62,7 +62,7 @@ class RecurrentCore(nn.Module):
         # LayerNorm on the cell's input: the encoder's ReLU features are unbounded, and
         # without it Adam grew them ~50x within 100 steps of training, saturating the gates
         # (sigmoid/tanh) so no gradient reached the encoder or the core again. The network
-        # then could not learn even to read the current cue (tests/curiosity/agent/test_network.py).
+        # then could not learn even to read the current cue (test_recurrent.py checks recall).
         self.norm = nn.LayerNorm(hidden)
         self.cell = nn.GRUCell(hidden, hidden) if kind == "gru" else nn.LSTMCell(hidden, hidden)
         for name, param in self.cell.named_parameters():
