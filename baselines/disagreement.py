@@ -127,5 +127,5 @@ class Disagreement(IntrinsicModule):
         weights = self.bootstrap_weights(len(batch), errors.device)
         per_member = (weights * errors).sum(dim=1)
         loss = per_member.sum()  # members are independent: summing keeps each one's gradient
-        return loss, {"disagreement_forward_loss": per_member.mean().item(),
-                      "disagreement_variance": pred.detach().var(dim=0, unbiased=False).mean().item()}
+        return loss, {"disagreement_forward_loss": per_member.mean().detach(),
+                      "disagreement_variance": pred.detach().var(dim=0, unbiased=False).mean().detach()}

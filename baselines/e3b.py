@@ -108,4 +108,4 @@ class E3B(IntrinsicModule):
         logits = self.inverse(torch.cat([phi, phi_next], dim=1))
         loss = F.cross_entropy(logits, batch.action.long())
         accuracy = (logits.argmax(dim=1) == batch.action).float().mean()
-        return loss, {"e3b_inverse_loss": loss.item(), "e3b_inverse_accuracy": accuracy.item()}
+        return loss, {"e3b_inverse_loss": loss.detach(), "e3b_inverse_accuracy": accuracy.detach()}

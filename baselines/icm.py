@@ -115,5 +115,5 @@ class ICM(IntrinsicModule):
         inverse = F.cross_entropy(action_logits, batch.action.long())
         loss = (1.0 - self.beta) * inverse + self.beta * forward
         accuracy = (action_logits.argmax(dim=1) == batch.action).float().mean()
-        return loss, {"icm_forward_loss": forward.item(), "icm_inverse_loss": inverse.item(),
-                      "icm_inverse_accuracy": accuracy.item()}
+        return loss, {"icm_forward_loss": forward.detach(), "icm_inverse_loss": inverse.detach(),
+                      "icm_inverse_accuracy": accuracy.detach()}

@@ -65,4 +65,4 @@ class NovelD(RND):
 
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
         loss = self.novelty(batch.next_obs_input).mean()
-        return loss, {"noveld_rnd_loss": loss.item()}
+        return loss, {"noveld_rnd_loss": loss.detach()}

@@ -75,5 +75,5 @@ class RIDE(ICM):
         inverse = F.cross_entropy(action_logits, batch.action.long())
         loss = self.forward_coef * forward + self.inverse_coef * inverse
         accuracy = (action_logits.argmax(dim=1) == batch.action).float().mean()
-        return loss, {"ride_forward_loss": forward.item(), "ride_inverse_loss": inverse.item(),
-                      "ride_inverse_accuracy": accuracy.item()}
+        return loss, {"ride_forward_loss": forward.detach(), "ride_inverse_loss": inverse.detach(),
+                      "ride_inverse_accuracy": accuracy.detach()}

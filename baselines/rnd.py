@@ -108,4 +108,4 @@ class RND(IntrinsicModule):
 
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
         loss = self._errors(batch).mean()
-        return loss, {"rnd_forward_loss": loss.item()}
+        return loss, {"rnd_forward_loss": loss.detach()}

@@ -26,7 +26,7 @@ from curiosity.agent import (
     compute_gae,
     continuing_successor_values,
     explained_variance,
-    grad_norm,
+    grad_norm_tensor,
     ppo_update,
     ppo_update_recurrent,
 )
@@ -129,8 +129,7 @@ class Trainer:
         # this rollout's noisy-TV flags (tv_action, tv_in_view, tv_in_prev_view) for the tv/* metrics
         self.tv_flags = None
         if cfg.env.noisy_tv != "none":
-            self.tv_flags = torch.zeros((len(TV_KEYS), a.num_steps, self.num_envs), dtype=torch.bool,
-                                        device=self.device)
+            self.tv_flags = np.zeros((len(TV_KEYS), a.num_steps, self.num_envs), dtype=bool)
 
         self.iteration = 0
         self.elapsed = 0.0  # wall seconds of training, carried across resumes
@@ -285,23 +284,13 @@ class Trainer:
             self.obs, reward, terminated, truncated, info = self.envs.step(actions_np)
             t2 = time.perf_counter()
             done = np.logical_or(terminated, truncated)
-            s.next_obs[step] = torch.as_tensor(info["next_obs"], device=dev)
-            s.rewards_ext[step] = torch.as_tensor(reward, device=dev)
-            s.terminated[step] = torch.as_tensor(terminated, dtype=torch.float32, device=dev)
-            s.truncated[step] = torch.as_tensor(truncated, dtype=torch.float32, device=dev)
-            s.dones[step] = torch.as_tensor(done, dtype=torch.float32, device=dev)
-            s.valid[step] = torch.as_tensor(info["valid"], dtype=torch.float32, device=dev)
-            s.episode_start[step] = torch.as_tensor(self.next_episode_start, device=dev)
+            s.record_step(step, info["next_obs"], reward, terminated, truncated, self.next_episode_start, info)
             # the next obs begins an episode after an episode end, and after an invalid row
             # (envpool's autoreset row: its obs was the final one, the reset obs comes next)
             self.next_episode_start = done | ~np.asarray(info["valid"], dtype=bool)
-            for key in ("agent_x", "agent_y", "agent_dir", "carrying"):
-                if key in info:
-                    getattr(s, key)[step] = torch.as_tensor(info[key], device=dev)
-            s.record_predictor(step, info)
             if self.tv_flags is not None:
                 for row, key in enumerate(TV_KEYS):
-                    self.tv_flags[row, step] = torch.as_tensor(info[key], device=dev)
+                    self.tv_flags[row, step] = info[key]
             cells = self.explore.step(info["agent_x"], info["agent_y"], info["agent_dir"], done,
                                       info["reset_x"], info["reset_y"], info["reset_dir"])
             episodes["cells"].extend(cells)
@@ -312,6 +301,9 @@ class Trainer:
             timers["inference"] += t1 - t0
             timers["env"] += t2 - t1
             timers["storage"] += time.perf_counter() - t2
+        t3 = time.perf_counter()
+        s.upload()  # the env's outputs reach the device once per rollout
+        timers["storage"] += time.perf_counter() - t3
         return episodes
 
     @torch.inference_mode()
@@ -376,8 +368,10 @@ class Trainer:
             return {}
         m, s = self.cfg.method, self.storage
         valid_idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
-        sums: dict[str, float] = {}
-        count = 0
+        params = [p for p in self.intrinsic.parameters() if p.requires_grad]
+        # per trained part too (ICM: encoder / inverse / forward_model)
+        parts = [(n, c) for n, c in self.intrinsic.named_children() if any(p.requires_grad for p in c.parameters())]
+        sums, names, count = None, [], 0  # metric sums stay on the device: one host sync per update
         for _ in range(m.update_epochs):
             keep = valid_idx[torch.rand(len(valid_idx), device=self.device) < m.update_proportion]
             perm = keep[torch.randperm(len(keep), device=self.device)]
@@ -385,19 +379,19 @@ class Trainer:
                 loss, metrics = self.intrinsic.loss(self._transitions(idx))
                 self.int_optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                params = [p for p in self.intrinsic.parameters() if p.requires_grad]
-                metrics = {f"intrinsic/{k}": float(v) for k, v in metrics.items()}
-                metrics["grad_norm/intrinsic"] = grad_norm(params)
-                parts = [(n, c) for n, c in self.intrinsic.named_children() if any(p.requires_grad for p in c.parameters())]
-                if len(parts) > 1:  # per trained part too (ICM: encoder / inverse / forward_model)
-                    metrics.update({f"grad_norm/intrinsic_{n}": grad_norm(c.parameters()) for n, c in parts})
+                metrics = {f"intrinsic/{k}": v for k, v in metrics.items()}
+                metrics["grad_norm/intrinsic"] = grad_norm_tensor(params)
+                if len(parts) > 1:
+                    metrics.update({f"grad_norm/intrinsic_{n}": grad_norm_tensor(c.parameters()) for n, c in parts})
                 nn.utils.clip_grad_norm_(params, m.max_grad_norm)
                 self.int_optimizer.step()
-                metrics["losses/intrinsic"] = loss.item()
-                for k, v in metrics.items():
-                    sums[k] = sums.get(k, 0.0) + v
+                metrics["losses/intrinsic"] = loss
+                names = list(metrics)
+                values = torch.stack([torch.as_tensor(v, device=self.device).detach().to(torch.float64).reshape(())
+                                      for v in metrics.values()])
+                sums = values if sums is None else sums + values
                 count += 1
-        return {k: v / max(count, 1) for k, v in sums.items()}
+        return {} if sums is None else {k: v / count for k, v in zip(names, sums.tolist())}
 
     def compute_advantages(self) -> dict:
         s, a, m = self.storage, self.cfg.agent, self.cfg.method
@@ -470,7 +464,8 @@ class Trainer:
         row.update(update)
         row.update(int_update)
         if self.tv_flags is not None:  # same keys every iteration (NaN share when no intrinsic reward)
-            row.update(tv_distraction_metrics(*self.tv_flags, s.rewards_int_raw, s.valid))
+            flags = torch.as_tensor(self.tv_flags, device=self.device)
+            row.update(tv_distraction_metrics(*flags, s.rewards_int_raw, s.valid))
         sps = self.batch_size / max(sum(timers.values()), 1e-9)
         row.update({f"time/{k}": v for k, v in timers.items()})
         row["time/sps"] = sps

@@ -26,7 +26,16 @@ class RolloutStorage:
     into step t, before the reset where ``episode_start[t]`` is True. ``states[0]`` is the
     state at the rollout's start, from which the PPO update replays each env's sequence;
     ``states[t + 1]`` is the state after step t, which bootstraps V(next_obs[t]).
+
+    What the env returns (``STAGED``: successors, rewards, flags, poses, the predictor's
+    grids) is written each step into host arrays, ``host[name][t]``, and reaches ``device``
+    in one copy per field per rollout (``upload``), never one per step: on a GPU a per-step
+    copy is a host-device round trip. On the CPU the host arrays are numpy views of the
+    storage tensors themselves, so ``upload`` copies nothing.
     """
+
+    STAGED = ("next_obs", "rewards_ext", "terminated", "truncated", "dones", "valid", "episode_start",
+              "agent_x", "agent_y", "agent_dir", "carrying")
 
     def __init__(self, num_steps: int, num_envs: int, obs_shape, device: torch.device,
                  pred_shape=None, state_size: int = 0):
@@ -55,14 +64,48 @@ class RolloutStorage:
         self.agent_dir = torch.full((t, n), -1, dtype=torch.long, **kw)
         self.carrying = torch.full((t, n), -1, dtype=torch.long, **kw)
         self.separate_view = pred_shape is not None
+        staged = list(self.STAGED)
         if self.separate_view:
             self.pred_obs = torch.zeros((t, n, *pred_shape), dtype=torch.uint8, **kw)
             self.pred_next_obs = torch.zeros((t, n, *pred_shape), dtype=torch.uint8, **kw)
-            self.pred_current = torch.zeros((n, *pred_shape), dtype=torch.uint8, **kw)
+            # the grid the next action is taken in, kept on the host (it comes from the env)
+            self.pred_current = np.zeros((n, *pred_shape), dtype=np.uint8)
+            staged += ["pred_obs", "pred_next_obs"]
         else:  # the policy's own view: the same tensors, nothing to copy
             self.pred_obs, self.pred_next_obs = self.obs, self.next_obs
             self.pred_current = None
         self.num_steps, self.num_envs, self.device = t, n, torch.device(device)
+        self.host = {name: self._host_array(getattr(self, name)) for name in staged}
+
+    def _host_array(self, tensor: torch.Tensor) -> np.ndarray:
+        """A numpy array for ``tensor``'s per-step writes: the tensor itself on the CPU,
+        pinned host memory (fast, asynchronous copies) on an accelerator."""
+        if self.device.type == "cpu":
+            return tensor.numpy()
+        pin = torch.cuda.is_available()
+        return torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=pin).numpy()
+
+    def upload(self) -> None:
+        """After the rollout's last step: every staged field to ``device``, one copy each."""
+        if self.device.type == "cpu":
+            return
+        for name, array in self.host.items():
+            getattr(self, name).copy_(torch.from_numpy(array), non_blocking=True)
+
+    def record_step(self, step: int, next_obs, reward, terminated, truncated, episode_start, info: dict) -> None:
+        """Rollout step ``step``'s env outputs into the host arrays (no device work)."""
+        h = self.host
+        h["next_obs"][step] = next_obs
+        h["rewards_ext"][step] = reward
+        h["terminated"][step] = terminated
+        h["truncated"][step] = truncated
+        h["dones"][step] = np.logical_or(terminated, truncated)
+        h["valid"][step] = info["valid"]
+        h["episode_start"][step] = episode_start
+        for key in ("agent_x", "agent_y", "agent_dir", "carrying"):
+            if key in info:
+                h[key][step] = info[key]
+        self.record_predictor(step, info)
 
     def states_after(self, final_state: torch.Tensor) -> torch.Tensor:
         """(T, N, S): the state after each step (``final_state``: the one after the last)."""
@@ -73,35 +116,32 @@ class RolloutStorage:
         return x.reshape(self.num_steps * self.num_envs, *x.shape[2:])
 
     # ---------------------------------------------------------------- the predictor's grids
-    def _grid(self, info: dict, key: str) -> torch.Tensor:
-        return torch.as_tensor(np.asarray(info[key]), device=self.device)
-
     def start_predictor(self, info: dict) -> None:
         """After a reset: the grids the next actions are taken in."""
         if self.separate_view:
-            self.pred_current.copy_(self._grid(info, "full_grid"))
+            self.pred_current[:] = info["full_grid"]
 
     def advance_predictor(self, info: dict, next_obs) -> torch.Tensor:
         """After a step outside the rollout (obs-norm warm-up): the successors' grids."""
         if not self.separate_view:
             return torch.as_tensor(next_obs, device=self.device)
-        nxt = self._grid(info, "next_full_grid")
-        self.pred_current.copy_(self._grid(info, "full_grid"))
+        nxt = torch.as_tensor(np.asarray(info["next_full_grid"]), device=self.device)
+        self.pred_current[:] = info["full_grid"]
         return nxt
 
     def record_predictor(self, step: int, info: dict) -> None:
         """After rollout step ``step``: (grid acted in, its successor); move to the next grid."""
         if self.separate_view:
-            self.pred_obs[step] = self.pred_current
-            self.pred_next_obs[step] = self._grid(info, "next_full_grid")
-            self.pred_current.copy_(self._grid(info, "full_grid"))
+            self.host["pred_obs"][step] = self.pred_current
+            self.host["pred_next_obs"][step] = info["next_full_grid"]
+            self.pred_current[:] = info["full_grid"]
 
     def predictor_state(self) -> np.ndarray | None:
-        return None if self.pred_current is None else self.pred_current.cpu().numpy()
+        return None if self.pred_current is None else self.pred_current.copy()
 
     def load_predictor_state(self, current: np.ndarray | None) -> None:
         if self.separate_view and current is not None:
-            self.pred_current.copy_(torch.as_tensor(current, device=self.device))
+            self.pred_current[:] = np.asarray(current)
 
     # ---------------------------------------------------------------- what a method reads
     def rollout(self, normalize=None) -> Rollout:

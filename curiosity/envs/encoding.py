@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from curiosity.envs.wrappers import NUM_COLORS, NUM_DIRECTIONS, NUM_OBJECTS, NUM_STATES
 
 GRID_PLANES = NUM_OBJECTS + NUM_COLORS + NUM_STATES  # 20: the cell content
 OBS_PLANES = GRID_PLANES + NUM_DIRECTIONS  # 24: plus the broadcast agent direction
 CHANNEL_SIZES = (NUM_OBJECTS, NUM_COLORS, NUM_STATES, NUM_DIRECTIONS)
+CHANNEL_OFFSETS = tuple(sum(CHANNEL_SIZES[:i]) for i in range(len(CHANNEL_SIZES)))  # first plane of each
 
 
 def onehot_planes_batched(grid: torch.Tensor, with_direction: bool = True) -> torch.Tensor:
@@ -20,7 +20,10 @@ def onehot_planes_batched(grid: torch.Tensor, with_direction: bool = True) -> to
     """
     if grid.dim() != 4 or grid.shape[-1] != 4:
         raise ValueError(f"expected compact grids of shape (B, H, W, 4), got {tuple(grid.shape)}")
-    g = grid.long()
-    sizes = CHANNEL_SIZES if with_direction else CHANNEL_SIZES[:3]
-    planes = [F.one_hot(g[..., i], n) for i, n in enumerate(sizes)]
-    return torch.cat(planes, dim=-1).permute(0, 3, 1, 2).float()
+    k = 4 if with_direction else 3
+    # one scatter into (B, H, W, C) instead of four one_hot + cat + cast (about half the
+    # time of the encoder's first layer on CPU); channel-last planes, permuted without a copy
+    offsets = torch.tensor(CHANNEL_OFFSETS[:k], device=grid.device)
+    planes = torch.zeros((*grid.shape[:3], sum(CHANNEL_SIZES[:k])), device=grid.device)
+    planes.scatter_(-1, grid[..., :k].long() + offsets, 1.0)
+    return planes.permute(0, 3, 1, 2)

@@ -49,7 +49,9 @@ class IntrinsicModule(nn.Module, ABC):
 
     @abstractmethod
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
-        """The method's own training loss on ``batch`` and scalar metrics to log."""
+        """The method's own training loss on ``batch`` and scalar metrics to log: floats or
+        detached 0-d tensors (tensors are read once per update, not once per minibatch: on
+        a GPU each ``.item()`` waits for the device)."""
 
     @torch.no_grad()
     def score_rollout(self, rollout: Rollout) -> torch.Tensor:

@@ -96,7 +96,7 @@ class InverseDynamicsFeatures(nn.Module):
         logits = self.inverse_head(torch.cat([phi, phi_next], dim=1))
         loss = F.cross_entropy(logits, action)
         accuracy = (logits.argmax(1) == action).float().mean()
-        return loss, {"inverse_loss": float(loss.detach()), "inverse_accuracy": float(accuracy)}
+        return loss, {"inverse_loss": loss.detach(), "inverse_accuracy": accuracy.detach()}
 
 
 def make_feature_space(name: str, feature_dim: int, num_actions: int) -> nn.Module:

@@ -162,7 +162,7 @@ class ForwardTransformer(IntrinsicModule):
             pred = pred + current
         var = predicted_variance(self.var_head(hidden.detach()))
         sq, var_sum, nll, aleatoric = gaussian_terms(pred, following, var, 2, self.aleatoric_eta)
-        metrics = {"gaussian_nll": float(nll.detach().mean()), "predicted_var": float(var_sum.detach().mean())}
+        metrics = {"gaussian_nll": nll.detach().mean(), "predicted_var": var_sum.detach().mean()}
         return sq, aleatoric, sq + nll, following, metrics
 
     @torch.no_grad()
@@ -181,5 +181,5 @@ class ForwardTransformer(IntrinsicModule):
             self._ema_step()
         err, _, train_err, following, metrics = self._errors(batch)
         loss = train_err.mean()
-        return loss, {"forward_loss": float(err.detach().mean()), "target_std": float(following.std(0).mean()),
+        return loss, {"forward_loss": err.detach().mean(), "target_std": following.detach().std(0).mean(),
                       **metrics}

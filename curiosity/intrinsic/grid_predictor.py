@@ -175,8 +175,8 @@ class GridForwardModel(IntrinsicModule):
             current, following = phi.detach(), phi_next
         pred = out + current if self.target == "delta" else out
         sq, var_sum, nll, aleatoric = gaussian_terms(pred, following, var, 1, self.aleatoric_eta)
-        metrics = {**metrics, "gaussian_nll": float(nll.detach().mean()),
-                   "predicted_var": float(var_sum.detach().mean())}
+        metrics = {**metrics, "gaussian_nll": nll.detach().mean(),
+                   "predicted_var": var_sum.detach().mean()}
         return sq, aleatoric, sq + nll, aux, metrics
 
     @torch.no_grad()
@@ -193,7 +193,7 @@ class GridForwardModel(IntrinsicModule):
             self.lagged.step(self)
         err, _, train_err, aux, metrics = self._errors(batch)
         forward_loss = train_err.mean()
-        metrics = {"forward_loss": float(err.detach().mean()), **metrics}
+        metrics = {"forward_loss": err.detach().mean(), **metrics}
         if aux is None:
             return forward_loss, metrics
         return forward_loss + self.inverse_coef * aux, metrics

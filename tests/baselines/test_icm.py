@@ -51,7 +51,8 @@ def test_reward_is_eta_times_half_squared_feature_error(spaces, familiar):
 def test_loss_mixes_inverse_and_forward_by_beta(spaces, familiar, beta, forward_w, inverse_w):
     icm = ICM(*spaces, **SMALL, beta=beta)
     loss, m = icm.loss(familiar)
-    assert loss.item() == pytest.approx(forward_w * m["icm_forward_loss"] + inverse_w * m["icm_inverse_loss"], rel=1e-5)
+    expected = forward_w * float(m["icm_forward_loss"]) + inverse_w * float(m["icm_inverse_loss"])
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("kwargs, key", [({"eta": 0.0}, "eta=0.0"), ({"beta": 1.5}, "beta=1.5"),

@@ -37,7 +37,9 @@ def test_bench_writes_one_row_per_method_and_backend(tmp_path):
     random = table[table.method == "random"]
     assert (random.update_s < none.update_s.max()).all()  # no learner to update
     split = table[["env_s", "inference_s", "intrinsic_s", "update_s"]].sum(axis=1)
-    assert (split <= table.iteration_s * 1.01).all() and (split >= 0.5 * table.iteration_s).all()
+    # the split's phases are intervals inside the iteration (what else an iteration spends,
+    # metrics and hooks, is a share that depends on the load: not asserted)
+    assert (split > 0).all() and (split <= table.iteration_s * 1.01).all()
 
 
 def test_a_broken_method_is_reported_not_fatal(tmp_path, monkeypatch):
