@@ -2,7 +2,13 @@
 
 from curiosity.agent.gae import compute_gae, continuing_successor_values
 from curiosity.agent.network import ActorCritic
-from curiosity.agent.ppo import explained_variance, grad_norm, grad_norm_tensor, ppo_update, ppo_update_recurrent
+from curiosity.agent.ppo import (
+    explained_variance,
+    grad_norm,
+    grad_norm_tensor,
+    ppo_update,
+    ppo_update_recurrent,
+)
 from curiosity.agent.storage import RolloutStorage
 
 __all__ = ["ActorCritic", "RolloutStorage", "compute_gae", "continuing_successor_values", "explained_variance", "grad_norm", "grad_norm_tensor", "ppo_update", "ppo_update_recurrent"]

@@ -62,8 +62,8 @@ def compact_full_grid(env: gym.Env, crop: int = 0, centre=None) -> np.ndarray:
         if len(xs) and len(ys):
             cells = base.grid.grid  # row-major list, index j * width + i
             codes = [EMPTY_CODE if (o := cells[j * base.width + i]) is None else o.encode() for i in xs for j in ys]
-            grid[xs.start - x0 : xs.stop - x0, ys.start - y0 : ys.stop - y0, :3] = np.reshape(
-                codes, (len(xs), len(ys), 3))
+            grid[xs.start - x0 : xs.stop - x0, ys.start - y0 : ys.stop - y0, :3] = np.array(
+                codes, dtype=np.uint8).reshape(len(xs), len(ys), 3)
     x, y = base.agent_pos[0] - x0, base.agent_pos[1] - y0
     if 0 <= x < w and 0 <= y < h:
         grid[x, y, :3] = (OBJECT_TO_IDX["agent"], COLOR_TO_IDX["red"], 0)

@@ -26,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 
+from curiosity.envs.fast_view import install_fast_view
 from curiosity.envs.full_grid import FullGridInfo
 from curiosity.envs.levels import FixedLevels, train_level_seeds
 from curiosity.envs.noisy_tv import TV_KEYS, task_id, wrap_noisy_tv_compact, wrap_noisy_tv_raw
@@ -68,6 +69,7 @@ def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: boo
     if env_cfg.max_episode_steps is not None:
         kwargs["max_steps"] = int(env_cfg.max_episode_steps)
     env = gym.make(task_id(env_cfg), render_mode=render_mode, **kwargs)  # a noisy-TV id -> its task
+    install_fast_view(env)  # MiniGrid's egocentric view, same numbers, ~3x cheaper (fast_view.py)
     if level_seeds is not None:
         env = FixedLevels(env, level_seeds)
     elif getattr(env_cfg, "train_levels", 0) > 0:  # pin layouts to a finite training set
