@@ -50,32 +50,51 @@ def compact_full_grid(env: gym.Env, crop: int = 0, centre=None) -> np.ndarray:
     With ``crop`` > 0: the ``crop`` x ``crop`` window centred on ``centre`` (default: the
     agent's cell), cells past the grid's edge ``unseen``. An on-screen remote TV is drawn in.
     """
+    return compact_full_grids(env, crop, [centre])[0]
+
+
+def compact_full_grids(env: gym.Env, crop: int, centres: list) -> list[np.ndarray]:
+    """:func:`compact_full_grid` for several centres, encoding each world cell once (a step
+    that moved the agent needs the window before and after: two 9x9 windows share 72 cells)."""
     base = env.unwrapped
-    x0, y0, w, h = _window(base, crop, centre)
-    grid = np.zeros((w, h, 4), dtype=np.uint8)
+    boxes = [_window(base, crop, centre) for centre in centres]
     if crop == 0:
-        grid[..., :3] = base.grid.encode()
-    else:  # encode only the window's cells: the whole grid is a Python loop over W*H cells
-        grid[..., 0] = UNSEEN_IDX
-        xs = range(max(x0, 0), min(x0 + w, base.width))
-        ys = range(max(y0, 0), min(y0 + h, base.height))
-        if len(xs) and len(ys):
-            cells = base.grid.grid  # row-major list, index j * width + i
-            codes = [EMPTY_CODE if (o := cells[j * base.width + i]) is None else o.encode() for i in xs for j in ys]
-            grid[xs.start - x0 : xs.stop - x0, ys.start - y0 : ys.stop - y0, :3] = np.array(
-                codes, dtype=np.uint8).reshape(len(xs), len(ys), 3)
-    x, y = base.agent_pos[0] - x0, base.agent_pos[1] - y0
-    if 0 <= x < w and 0 <= y < h:
-        grid[x, y, :3] = (OBJECT_TO_IDX["agent"], COLOR_TO_IDX["red"], 0)
-        if base.carrying is not None:
-            grid[x, y, 1] = COLOR_TO_IDX[base.carrying.color]
-            grid[x, y, 2] = CARRY_STATE.get(base.carrying.type, 2)
-    grid[..., 3] = base.agent_dir
+        region, rx, ry = base.grid.encode(), 0, 0
+    else:  # encode only the windows' cells: the whole grid is a Python loop over W*H cells
+        rx, ry = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        region = _encode_cells(base, rx, ry, max(b[0] for b in boxes) + crop - rx,
+                               max(b[1] for b in boxes) + crop - ry)
     screen = _remote_tv_screen(env)
-    if screen is not None:  # the same random channel as in the policy's view, in the corner
-        sw, sh = min(screen.shape[0], w), min(screen.shape[1], h)
-        grid[:sw, :sh, :3] = screen[:sw, :sh]
-    return grid
+    out = []
+    for x0, y0, w, h in boxes:
+        grid = np.empty((w, h, 4), dtype=np.uint8)
+        grid[..., :3] = region[x0 - rx : x0 - rx + w, y0 - ry : y0 - ry + h]
+        x, y = base.agent_pos[0] - x0, base.agent_pos[1] - y0
+        if 0 <= x < w and 0 <= y < h:
+            grid[x, y, :3] = (OBJECT_TO_IDX["agent"], COLOR_TO_IDX["red"], 0)
+            if base.carrying is not None:
+                grid[x, y, 1] = COLOR_TO_IDX[base.carrying.color]
+                grid[x, y, 2] = CARRY_STATE.get(base.carrying.type, 2)
+        grid[..., 3] = base.agent_dir
+        if screen is not None:  # the same random channel as in the policy's view, in the corner
+            sw, sh = min(screen.shape[0], w), min(screen.shape[1], h)
+            grid[:sw, :sh, :3] = screen[:sw, :sh]
+        out.append(grid)
+    return out
+
+
+def _encode_cells(base, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """uint8 ``(w, h, 3)`` codes of the world cells from (x0, y0); past the edge ``unseen``."""
+    codes = np.zeros((w, h, 3), dtype=np.uint8)
+    codes[..., 0] = UNSEEN_IDX
+    xs = range(max(x0, 0), min(x0 + w, base.width))
+    ys = range(max(y0, 0), min(y0 + h, base.height))
+    if len(xs) and len(ys):
+        cells = base.grid.grid  # row-major list, index j * width + i
+        inside = [EMPTY_CODE if (o := cells[j * base.width + i]) is None else o.encode() for i in xs for j in ys]
+        codes[xs.start - x0 : xs.stop - x0, ys.start - y0 : ys.stop - y0] = np.array(
+            inside, dtype=np.uint8).reshape(len(xs), len(ys), 3)
+    return codes
 
 
 def _remote_tv_screen(env: gym.Env) -> np.ndarray | None:
@@ -124,7 +143,9 @@ class FullGridInfo(gym.Wrapper):
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
         before = self._centre
-        info["full_grid"] = self._current()
-        info["full_grid_succ"] = (compact_full_grid(self.env, self.crop, before)
-                                  if self.crop and before != self._centre else info["full_grid"])
+        self._centre = tuple(int(v) for v in self.env.unwrapped.agent_pos)
+        if self.crop and before != self._centre:  # the window moved: cut both from one encoding
+            info["full_grid"], info["full_grid_succ"] = compact_full_grids(self.env, self.crop, [None, before])
+        else:
+            info["full_grid"] = info["full_grid_succ"] = compact_full_grid(self.env, self.crop)
         return obs, reward, terminated, truncated, info
