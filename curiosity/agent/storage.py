@@ -38,7 +38,9 @@ class RolloutStorage:
               "agent_x", "agent_y", "agent_dir", "carrying")
 
     def __init__(self, num_steps: int, num_envs: int, obs_shape, device: torch.device,
-                 pred_shape=None, state_size: int = 0):
+                 pred_shape=None, state_size: int = 0, stage: bool | None = None):
+        """``stage``: write the env's outputs to separate host arrays and copy them once per
+        rollout (default: only when ``device`` is not the CPU; True on the CPU tests that path)."""
         t, n = num_steps, num_envs
         kw = {"device": device}
         self.obs = torch.zeros((t, n, *obs_shape), dtype=torch.uint8, **kw)
@@ -75,22 +77,25 @@ class RolloutStorage:
             self.pred_obs, self.pred_next_obs = self.obs, self.next_obs
             self.pred_current = None
         self.num_steps, self.num_envs, self.device = t, n, torch.device(device)
-        self.host = {name: self._host_array(getattr(self, name)) for name in staged}
-
-    def _host_array(self, tensor: torch.Tensor) -> np.ndarray:
-        """A numpy array for ``tensor``'s per-step writes: the tensor itself on the CPU,
-        pinned host memory (fast, asynchronous copies) on an accelerator."""
-        if self.device.type == "cpu":
-            return tensor.numpy()
-        pin = torch.cuda.is_available()
-        return torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=pin).numpy()
+        self.staged = self.device.type != "cpu" if stage is None else bool(stage)
+        # host tensors of the staged fields: the device tensors themselves when not staged;
+        # otherwise pinned memory where CUDA is present (asynchronous copies)
+        pin = self.staged and self.device.type == "cuda"
+        self._host_tensors = {name: (torch.empty(getattr(self, name).shape, dtype=getattr(self, name).dtype,
+                                                 pin_memory=pin) if self.staged else getattr(self, name))
+                              for name in staged}
+        self.host = {name: tensor.numpy() for name, tensor in self._host_tensors.items()}
 
     def upload(self) -> None:
-        """After the rollout's last step: every staged field to ``device``, one copy each."""
-        if self.device.type == "cpu":
+        """After the rollout's last step: every staged field to ``device``, one copy each.
+
+        The copies may still run when this returns (pinned memory); the host arrays are next
+        written after the next rollout's first action has come back from the device, which
+        waits for them (same stream)."""
+        if not self.staged:
             return
-        for name, array in self.host.items():
-            getattr(self, name).copy_(torch.from_numpy(array), non_blocking=True)
+        for name, tensor in self._host_tensors.items():
+            getattr(self, name).copy_(tensor, non_blocking=True)
 
     def record_step(self, step: int, next_obs, reward, terminated, truncated, episode_start, info: dict) -> None:
         """Rollout step ``step``'s env outputs into the host arrays (no device work)."""
