@@ -88,7 +88,10 @@ class Trainer:
         if resume_state is not None:
             check_resume_compatible(resume_state.get("config"), cfg)
         generation = 0 if resume_state is None else int(resume_state["iteration"])
-        self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=cfg.method.predictor_full_obs,
+        # the predictor's own grid is built only for a method with a predictor: extrinsic-only
+        # PPO and random actions in a matched-view comparison would pay for it and lose envpool
+        self.predictor_grid = bool(cfg.method.predictor_full_obs) and cfg.method.module is not None
+        self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=self.predictor_grid,
                                     grid_crop=cfg.method.predictor_crop, generation=generation)
         spec = self.envs.summary
         self.num_envs = cfg.env.num_envs
@@ -105,7 +108,7 @@ class Trainer:
         m = cfg.method
         # the predictor's grid: the policy's view, or the whole grid (method.predictor_full_obs)
         # or a window of it around the agent (method.predictor_crop)
-        pred_space = self.envs.full_grid_space if m.predictor_full_obs else self.envs.single_observation_space
+        pred_space = self.envs.full_grid_space if self.predictor_grid else self.envs.single_observation_space
         self.intrinsic = build_intrinsic(m, pred_space, self.envs.single_action_space, self.num_envs)
         self.int_optimizer = None
         if self.intrinsic is not None:
@@ -118,7 +121,7 @@ class Trainer:
         self.rew_norm = IntrinsicRewardNormalizer(self.num_envs, m.gamma_int, device=self.device,
                                                   enabled=m.reward_norm)
         self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device,
-                                      pred_shape=pred_space.shape if m.predictor_full_obs else None,
+                                      pred_shape=pred_space.shape if self.predictor_grid else None,
                                       state_size=self.agent.state_size)
         # True where the obs to act on next begins an episode (the rollout's episode_start)
         self.next_episode_start = np.ones(self.num_envs, dtype=bool)

@@ -100,3 +100,19 @@ def test_truncated_rows_bootstrap_from_final_obs_value(tiny_cfg, tmp_path):
     assert (s.terminated[ends] == 0).all()  # time limit: truncation, so GAE bootstraps
     trainer.close()
     assert np.isfinite(s.next_values_ext.numpy()).all()
+
+
+def test_a_method_without_predictor_builds_no_predictor_grid(tiny_cfg, tmp_path):
+    """view=window9 asks every method's predictor for the 9x9 window; extrinsic-only PPO has no
+    predictor, so it must not pay for the grid (nor lose envpool for it), while a forward model
+    gets it."""
+    none = Trainer(tiny_cfg("method=none", "view=window9"), tmp_path / "none")
+    conv = Trainer(tiny_cfg("method=forward_conv", "view=window9", "method.module.hidden_channels=8"),
+                   tmp_path / "conv")
+    try:
+        assert not none.predictor_grid and none.envs.full_grid_space is None
+        assert not none.storage.separate_view
+        assert conv.predictor_grid and conv.storage.pred_obs.shape[2:] == (9, 9, 4)
+    finally:
+        none.close()
+        conv.close()
