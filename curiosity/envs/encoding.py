@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from curiosity.envs.wrappers import NUM_COLORS, NUM_DIRECTIONS, NUM_OBJECTS, NUM_STATES
@@ -10,6 +12,14 @@ GRID_PLANES = NUM_OBJECTS + NUM_COLORS + NUM_STATES  # 20: the cell content
 OBS_PLANES = GRID_PLANES + NUM_DIRECTIONS  # 24: plus the broadcast agent direction
 CHANNEL_SIZES = (NUM_OBJECTS, NUM_COLORS, NUM_STATES, NUM_DIRECTIONS)
 CHANNEL_OFFSETS = tuple(sum(CHANNEL_SIZES[:i]) for i in range(len(CHANNEL_SIZES)))  # first plane of each
+
+
+@functools.cache
+def _offsets(device: torch.device) -> torch.Tensor:
+    """CHANNEL_OFFSETS on ``device``, made once: a new tensor per call would be a host-to-device
+    copy at every rollout step on a GPU."""
+    with torch.inference_mode(False):  # a normal tensor even when first made in a rollout step
+        return torch.tensor(CHANNEL_OFFSETS, device=device)
 
 
 def onehot_planes_batched(grid: torch.Tensor, with_direction: bool = True) -> torch.Tensor:
@@ -23,7 +33,7 @@ def onehot_planes_batched(grid: torch.Tensor, with_direction: bool = True) -> to
     k = 4 if with_direction else 3
     # one scatter into (B, H, W, C) instead of four one_hot + cat + cast (about half the
     # time of the encoder's first layer on CPU); channel-last planes, permuted without a copy
-    offsets = torch.tensor(CHANNEL_OFFSETS[:k], device=grid.device)
+    offsets = _offsets(grid.device)[:k]
     planes = torch.zeros((*grid.shape[:3], sum(CHANNEL_SIZES[:k])), device=grid.device)
     planes.scatter_(-1, grid[..., :k].long() + offsets, 1.0)
     return planes.permute(0, 3, 1, 2)
