@@ -6,7 +6,10 @@ limit and the run fails before it starts. ``conf/config.yaml`` sets::
 
     hydra.sweep.subdir: ${bounded_dirname:${hydra.job.override_dirname},120}
 
-A name of at most LIMIT bytes (UTF-8) is kept as it is. A longer one keeps a readable prefix,
+A ``/`` in the name (a config-group value such as ``method=tuned/multiroom_n4_s5/rnd``) becomes
+``.``, so every run folder sits directly in the sweep folder, where the sweep's progress line
+looks for it, instead of three levels down. A name of at most LIMIT bytes (UTF-8) is then kept
+as it is. A longer one keeps a readable prefix,
 cut back to the last whole ``key=value`` item when that keeps at least half of it, followed by
 ``~`` and the first 10 hex digits of the SHA-256 of the full name, so the result is at most
 LIMIT bytes. The hash depends only on the name, and Hydra sorts the overrides in it, so a
@@ -27,13 +30,14 @@ from omegaconf import OmegaConf
 RESOLVER = "bounded_dirname"
 DEFAULT_LIMIT = 120
 HASH_CHARS = 10
+GROUP_SEP = "."  # stands for "/" of a config-group path: one folder level per run, not three
 ITEM_SEP = ","  # hydra.job.config.override_dirname.item_sep in conf/config.yaml
 MIN_LIMIT = HASH_CHARS + 2  # room for the hash, its "~" and one character of prefix
 
 
 def bounded_dirname(name: str, limit: int | str = DEFAULT_LIMIT) -> str:
     """``name`` if it fits in ``limit`` UTF-8 bytes, else a readable prefix + ``~`` + hash."""
-    name = "" if name is None else str(name)
+    name = "" if name is None else str(name).replace("/", GROUP_SEP)
     try:
         limit = int(limit)
     except (TypeError, ValueError):

@@ -23,6 +23,12 @@ def test_short_names_are_kept_as_they_are():
     assert bounded_dirname("x" * 120, 120) == "x" * 120
 
 
+def test_a_config_group_path_gives_one_folder_level():
+    name = "method=tuned/multiroom_n4_s5/rnd,seed=2"
+    assert bounded_dirname(name, 120) == "method=tuned.multiroom_n4_s5.rnd,seed=2"
+    assert "/" not in bounded_dirname("method=tuned/x/" + "y" * 300, 120)
+
+
 def test_long_names_keep_a_readable_prefix_and_a_stable_hash():
     items = [f"agent.option_{i:02d}=value_{i}" for i in range(30)]
     name = ",".join(items)
