@@ -116,7 +116,7 @@ def test_select_picks_the_best_complete_trial_and_writes_a_tuned_method(
     # the written file is a method: Hydra composes it from a config search path and it validates
     conf = tmp_path / "conf_copy"
     shutil.copytree(REPO / "conf", conf)
-    shutil.copytree(out, conf / "method" / "tuned")
+    shutil.copytree(out, conf / "method" / "tuned", dirs_exist_ok=True)  # beside the committed tuned/ tasks
     register_configs()
     GlobalHydra.instance().clear()
     try:
