@@ -37,7 +37,7 @@ import gymnasium as gym
 import torch
 from torch import nn
 
-from curiosity.envs.encoding import OBS_PLANES
+from curiosity.envs.encoding import GRID_PLANES, OBS_PLANES
 from curiosity.intrinsic.base import IntrinsicModule, TransitionBatch
 from curiosity.intrinsic.reward_kinds import (
     LaggedCopies,
@@ -144,14 +144,28 @@ class ForwardTransformer(IntrinsicModule):
         for t, o in zip(self.target_encoder.parameters(), self.online.parameters()):
             t.lerp_(o, 1.0 - self.ema_decay)
 
+    @staticmethod
+    def _content(planes: torch.Tensor) -> torch.Tensor:
+        """The target encoder's input: the cells' content planes, the agent direction zeroed.
+
+        The direction is broadcast to every cell of the grid (``curiosity.envs.wrappers``), so
+        with it a turn would move the target of all cells, a large error the predictor learns
+        slowly, and agents learned to turn in place; the conv models' targets are the content
+        planes too (``onehot_planes_batched(..., with_direction=False)``). The online encoder
+        keeps the direction: the predictor needs it to know where a step goes.
+        """
+        content = planes.clone()
+        content[:, GRID_PLANES:] = 0.0
+        return content
+
     def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor,
                                                         torch.Tensor, dict]:
         """Per transition: the latent squared error, the aleatoric reward (None without
         a variance head), the loss to train on (the error, plus the variance's NLL), the target
         latents of s' and extra metrics."""
         with torch.no_grad():
-            following = self.target_encoder(batch.next_obs_input)
-            current = self.target_encoder(batch.obs_input) if self.target == "delta" else None
+            following = self.target_encoder(self._content(batch.next_obs_input))
+            current = self.target_encoder(self._content(batch.obs_input)) if self.target == "delta" else None
         tokens = torch.cat([self.action_token(batch.action)[:, None], self.online(batch.obs_input)], dim=1)
         hidden = self.predictor(tokens)[:, 1:]
         pred = self.head(hidden)
