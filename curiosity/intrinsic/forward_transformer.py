@@ -3,7 +3,8 @@
 online encoder: each cell's (normalized) one-hot planes -> linear embedding + learned
 position -> transformer layers -> one latent token per cell. Predictor: those tokens plus
 an action token -> transformer layers -> predicted latent token per cell of s'. Target
-encoder: same architecture applied to s', no gradient. Reward: mean over cells of the
+encoder: same architecture applied to s' (its content planes only, see ``_content``), no
+gradient. Reward: mean over cells of the
 squared latent error (``targets.feature_error``); with ``target=delta`` the prediction is
 added to the target encoder's tokens of s (a skip connection, as in the conv models).
 
