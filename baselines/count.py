@@ -6,11 +6,19 @@ the term that RIDE, NovelD and E3B found essential on procedurally generated Min
 tasks; Raileanu & Rocktaschel 2020, Henaff et al. 2022) or over the whole run
 (``lifelong``, Strehl & Littman 2008; Bellemare et al. 2016 for the pseudo-count form).
 
-The key is, by default, a hash of the successor's grid as the method sees it (the policy's
-egocentric view unless ``method.predictor_full_obs``): two states that look the same count
-as one. ``key=pose`` counts the agent's (x, y, direction) instead. The pose is privileged
-information: the policy never observes its coordinates, and a count on them is an oracle
-the observation-based methods do not get.
+The key (``method.module.key``) is one of:
+
+- ``obs``: a hash of the successor's grid as the method sees it (the policy's egocentric
+  view unless ``method.predictor_full_obs``): two states that look the same count as one.
+  On the neutral window (``view=window9``) one pose is one grid whatever the route there.
+- ``pose``: the agent's (x, y, direction) after the action. Privileged: the policy never
+  observes its coordinates.
+- ``state``: an exact-state hash (the whole grid, the pose and the carried object:
+  ``curiosity.envs.state_key``), what RIDE's and NovelD's reference code count (the
+  FullyObsWrapper frame). Privileged too: the policy never sees the whole grid.
+
+The privileged keys are an oracle the observation-based methods do not get; the report's
+view row marks them.
 
 The start observation of an episode is not counted (as in RIDE's code, which counts each
 step's successor). There is nothing to train. Memory lives in the module's state_dict
@@ -30,7 +38,8 @@ from curiosity.intrinsic.rollout import Rollout
 from curiosity.intrinsic.transitions import TransitionBatch
 
 MODES = ("episodic", "lifelong")
-KEYS = ("obs", "pose")
+KEYS = ("obs", "pose", "state")
+PRIVILEGED_KEYS = ("pose", "state")  # information the policy does not observe
 
 
 def grid_keys(grids: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -46,8 +55,8 @@ class CountBonus(IntrinsicModule):
         """
         Args:
             mode: ``episodic`` (counts reset at each episode start of that env) or ``lifelong``.
-            key: ``obs`` (hash of the successor's grid) or ``pose`` (the agent's x, y, direction
-                after the action: privileged information).
+            key: ``obs`` (hash of the successor's grid), ``pose`` (the agent's x, y, direction
+                after the action) or ``state`` (exact-state hash); the last two are privileged.
         """
         super().__init__(obs_space, action_space, num_envs)
         if mode not in MODES:
@@ -78,6 +87,12 @@ class CountBonus(IntrinsicModule):
         """The key of every row's successor, ``(T, N)`` int64."""
         if self.key == "obs":
             return self._keys(rollout.next_obs)
+        if self.key == "state":
+            keys = rollout.state_key
+            if keys is None or not bool(((keys >= 0) | ~rollout.valid).all()):
+                raise ValueError("method.module.key=state: the envs do not report the exact state"
+                                 " (python backend with state keys: curiosity.envs.state_key)")
+            return keys
         known = (rollout.agent_x >= 0) | ~rollout.valid
         if not bool(known.all()):
             raise ValueError("method.module.key=pose: this env backend does not report the agent's pose")
@@ -104,7 +119,7 @@ class CountBonus(IntrinsicModule):
 
     @torch.no_grad()
     def reward(self, batch: TransitionBatch) -> torch.Tensor:
-        if self.mode == "episodic" or self.key == "pose":  # no episode (or pose) context here
+        if self.mode == "episodic" or self.key != "obs":  # no episode (or pose, state) context here
             return torch.ones(len(batch), device=batch.action.device)
         keys = self._keys(batch.next_obs).cpu().tolist()
         counts = torch.tensor([self.lifelong.get(k, 0) + 1 for k in keys], dtype=torch.float32)

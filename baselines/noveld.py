@@ -8,9 +8,10 @@ The bonus rewards crossing from familiar into novel states, once per episode:
 measured as in NovelD's code (``src/algos/bebold.py``) by the L2 norm ``||f(x) - f_hat(x)||_2``
 (not RND's mean squared error); the predictor is trained on that same norm at s_{t+1}.
 alpha is NovelD's ``scale_fac`` 0.5. The first-visit gate uses ``baselines.count.CountBonus``
-(episodic, key ``obs``: a hash of the successor grid as the method sees it), held as a
-submodule so its memory resets where ``episode_start`` says, only for that env, and lives in
-the state_dict. Invalid rows score 0 and are never counted. ``reward(batch)`` (stateless:
+(episodic), held as a submodule so its memory resets where ``episode_start`` says, only for
+that env, and lives in the state_dict. Its key is ``count_key``: ``obs`` (default, a hash of
+the successor grid as the method sees it) or ``state``, an exact-state hash of the whole grid,
+which is what NovelD's code counts (the full-grid frame): privileged information. Invalid rows score 0 and are never counted. ``reward(batch)`` (stateless:
 renderer, heatmaps) scores the novelty difference as if each successor were a first visit.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import gymnasium as gym
 import torch
 
-from baselines.count import CountBonus
+from baselines.count import KEYS, CountBonus
 from baselines.rnd import RND
 from curiosity.intrinsic.base import IntrinsicModule
 from curiosity.intrinsic.rollout import Rollout
@@ -31,18 +32,21 @@ class NovelD(RND):
 
     def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
                  alpha: float = 0.5, channels: int = 32, embedding_dim: int = 128,
-                 predictor_hidden: int = 256, num_envs: int = 1):
+                 predictor_hidden: int = 256, count_key: str = "obs", num_envs: int = 1):
         """
         Args:
             alpha: weight of the predecessor's novelty (NovelD's ``scale_fac``, 0.5).
             channels, embedding_dim, predictor_hidden: RND's networks.
+            count_key: the first-visit gate's key (``baselines.count``: obs | pose | state).
         """
         super().__init__(obs_space, action_space, channels=channels, embedding_dim=embedding_dim,
                          predictor_hidden=predictor_hidden, num_envs=num_envs)
         if alpha < 0:
             raise ValueError(f"method.module.alpha={alpha}: must be >= 0")
         self.alpha = alpha
-        self.counts = CountBonus(obs_space, action_space, mode="episodic", key="obs",
+        if count_key not in KEYS:
+            raise ValueError(f"method.module.count_key={count_key}: must be one of {', '.join(KEYS)}")
+        self.counts = CountBonus(obs_space, action_space, mode="episodic", key=count_key,
                                  num_envs=num_envs)
 
     def novelty(self, x: torch.Tensor) -> torch.Tensor:

@@ -11,10 +11,12 @@ forward and inverse heads), trained as in RIDE's code (``src/algos/ride.py``) by
     loss = forward_coef * mean ||phi_hat(s_{t+1}) - phi(s_{t+1})||_2 + inverse_coef * CE
 
 with forward_coef 10 and inverse_coef 0.1, the L2 norm (not ICM's squared error) in the
-forward term. The episodic count is ``baselines.count.CountBonus`` (episodic, key ``obs``: a
-hash of the successor grid as the method sees it; RIDE hashes the partial observation
-too), held as a submodule so its memory resets where ``episode_start`` says, only for that
-env, and lives in the state_dict. Invalid rows score 0 and are never counted.
+forward term. The episodic count is ``baselines.count.CountBonus`` (episodic), held as a
+submodule so its memory resets where ``episode_start`` says, only for that env, and lives in
+the state_dict. Its key is ``count_key``: ``obs`` (default, a hash of the successor grid as
+the method sees it) or ``state``, an exact-state hash of the whole grid, which is what RIDE's
+code counts (``src/utils.py``: the env's full-grid ``frame``, while the policy and the
+embedding read the partial view): privileged information, used by the reproduction preset. Invalid rows score 0 and are never counted.
 ``reward(batch)`` (stateless: renderer, heatmaps) scores the impact alone, as if each
 successor were the episode's first visit (count 1).
 """
@@ -25,7 +27,7 @@ import gymnasium as gym
 import torch
 import torch.nn.functional as F
 
-from baselines.count import CountBonus
+from baselines.count import KEYS, CountBonus
 from baselines.icm import ICM
 from curiosity.intrinsic.base import IntrinsicModule
 from curiosity.intrinsic.rollout import Rollout
@@ -38,12 +40,13 @@ class RIDE(ICM):
     def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
                  forward_coef: float = 10.0, inverse_coef: float = 0.1, channels: int = 32,
                  feature_channels: int = 128, num_convs: int = 3, hidden: int = 256,
-                 num_envs: int = 1):
+                 count_key: str = "obs", num_envs: int = 1):
         """
         Args:
             forward_coef: weight of the forward loss (RIDE's code: 10).
             inverse_coef: weight of the inverse loss (RIDE's code: 0.1).
             channels, feature_channels, num_convs, hidden: ICM's encoder and heads.
+            count_key: the episodic count's key (``baselines.count``: obs | pose | state).
         """
         super().__init__(obs_space, action_space, channels=channels,
                          feature_channels=feature_channels, num_convs=num_convs, hidden=hidden,
@@ -54,7 +57,9 @@ class RIDE(ICM):
         if forward_coef == 0 and inverse_coef == 0:
             raise ValueError("method.module.forward_coef and inverse_coef: one must be > 0")
         self.forward_coef, self.inverse_coef = forward_coef, inverse_coef
-        self.counts = CountBonus(obs_space, action_space, mode="episodic", key="obs",
+        if count_key not in KEYS:
+            raise ValueError(f"method.module.count_key={count_key}: must be one of {', '.join(KEYS)}")
+        self.counts = CountBonus(obs_space, action_space, mode="episodic", key=count_key,
                                  num_envs=num_envs)
 
     @torch.no_grad()

@@ -39,7 +39,7 @@ from curiosity.intrinsic import (
     ObsNormalizer,
     TransitionBatch,
 )
-from curiosity.intrinsic.build import build_intrinsic
+from curiosity.intrinsic.build import build_intrinsic, wants_state_keys
 from curiosity.run.checkpoint import check_resume_compatible, load_checkpoint, save_checkpoint
 from curiosity.run.exploration import ExplorationTracker
 from curiosity.run.hooks import Hook, standard_hooks
@@ -92,7 +92,8 @@ class Trainer:
         # PPO and random actions in a matched-view comparison would pay for it and lose envpool
         self.predictor_grid = bool(cfg.method.predictor_full_obs) and cfg.method.module is not None
         self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=self.predictor_grid,
-                                    grid_crop=cfg.method.predictor_crop, generation=generation)
+                                    grid_crop=cfg.method.predictor_crop, generation=generation,
+                                    state_keys=wants_state_keys(cfg.method))
         spec = self.envs.summary
         self.num_envs = cfg.env.num_envs
         self.num_actions = spec.num_actions
@@ -123,6 +124,9 @@ class Trainer:
         self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device,
                                       pred_shape=pred_space.shape if self.predictor_grid else None,
                                       state_size=self.agent.state_size)
+        # a forward model's change target is cut from the window the step was taken in; every
+        # other method scores the grid the agent acts from next (curiosity/envs/full_grid.py)
+        self.storage.same_window = bool(getattr(self.intrinsic, "same_window_successor", False))
         # True where the obs to act on next begins an episode (the rollout's episode_start)
         self.next_episode_start = np.ones(self.num_envs, dtype=bool)
         # the recurrent policy's state carried to the next step, (N, S); (N, 0) when feed-forward

@@ -20,7 +20,10 @@ class RolloutStorage:
     The predictor's grids ``pred_obs``/``pred_next_obs`` are the policy's ``obs``/``next_obs``
     themselves, or, with ``pred_shape`` (``method.predictor_full_obs``), a separate copy of the
     whole grid or a window of it, filled from the env's ``full_grid``/``next_full_grid``
-    info. ``pred_current`` is the grid the next action is taken in (saved in checkpoints).
+    info: ``pred_next_obs[t]`` is the grid the agent acts from next (the window re-centred
+    after a move), ``pred_next_obs_fixed[t]`` the grid after the step cut from ``pred_obs[t]``'s
+    window (the forward models' change target; ``same_window`` picks it for the method).
+    ``pred_current`` is the grid the next action is taken in (saved in checkpoints).
 
     A recurrent policy (``state_size`` > 0) also keeps ``states[t]``: the state carried
     into step t, before the reset where ``episode_start[t]`` is True. ``states[0]`` is the
@@ -70,12 +73,21 @@ class RolloutStorage:
         if self.separate_view:
             self.pred_obs = torch.zeros((t, n, *pred_shape), dtype=torch.uint8, **kw)
             self.pred_next_obs = torch.zeros((t, n, *pred_shape), dtype=torch.uint8, **kw)
+            self.pred_next_obs_fixed = torch.zeros((t, n, *pred_shape), dtype=torch.uint8, **kw)
             # the grid the next action is taken in, kept on the host (it comes from the env)
             self.pred_current = np.zeros((n, *pred_shape), dtype=np.uint8)
-            staged += ["pred_obs", "pred_next_obs"]
+            staged += ["pred_obs", "pred_next_obs", "pred_next_obs_fixed"]
         else:  # the policy's own view: the same tensors, nothing to copy
             self.pred_obs, self.pred_next_obs = self.obs, self.next_obs
+            self.pred_next_obs_fixed = self.next_obs
             self.pred_current = None
+        # the successor the method scores: the grid acted from next (False), or the one cut from
+        # the window the step was taken in (True: a forward model's change target); the trainer
+        # sets it from the method (IntrinsicModule.same_window_successor)
+        self.same_window = False
+        # the exact-state key of each successor (method.module.key=state), -1 where not reported
+        self.state_key = torch.full((t, n), -1, dtype=torch.long, **kw)
+        staged.append("state_key")
         self.num_steps, self.num_envs, self.device = t, n, torch.device(device)
         self.staged = self.device.type != "cpu" if stage is None else bool(stage)
         # host tensors of the staged fields: the device tensors themselves when not staged;
@@ -107,7 +119,7 @@ class RolloutStorage:
         h["dones"][step] = np.logical_or(terminated, truncated)
         h["valid"][step] = info["valid"]
         h["episode_start"][step] = episode_start
-        for key in ("agent_x", "agent_y", "agent_dir", "carrying"):
+        for key in ("agent_x", "agent_y", "agent_dir", "carrying", "state_key"):
             if key in info:
                 h[key][step] = info[key]
         self.record_predictor(step, info)
@@ -139,6 +151,7 @@ class RolloutStorage:
         if self.separate_view:
             self.host["pred_obs"][step] = self.pred_current
             self.host["pred_next_obs"][step] = info["next_full_grid"]
+            self.host["pred_next_obs_fixed"][step] = info["next_full_grid_fixed"]
             self.pred_current[:] = info["full_grid"]
 
     def predictor_state(self) -> np.ndarray | None:
@@ -152,8 +165,10 @@ class RolloutStorage:
     def rollout(self, normalize=None) -> Rollout:
         """The rollout as the intrinsic method sees it (views, no copies)."""
         return Rollout(
-            obs=self.pred_obs, next_obs=self.pred_next_obs, action=self.actions,
+            obs=self.pred_obs, next_obs=self.pred_next_obs_fixed if self.same_window else self.pred_next_obs,
+            action=self.actions,
             terminated=self.terminated.bool(), truncated=self.truncated.bool(), done=self.dones.bool(),
             valid=self.valid.bool(), episode_start=self.episode_start, agent_x=self.agent_x,
             agent_y=self.agent_y, agent_dir=self.agent_dir, carrying=self.carrying, normalize=normalize,
+            state_key=self.state_key,
         )

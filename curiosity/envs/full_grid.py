@@ -21,6 +21,16 @@ the window does not turn with the agent, so turning changes only the direction c
 A remote-control TV (``curiosity.envs.noisy_tv``) that is on shows the same random
 channel in the corner of the predictor's grid as in the policy's view, so a full-grid
 predictor faces the same noise the policy's view does.
+
+**Neutral for every method** (issue 26). The agent's direction is written into the agent's
+cell only (channel 3; 0 in every other cell), not broadcast to all cells as the policy's
+compact grid does: a turn in place changes one cell, not 81, so no method's input moves on
+a turn more than on a step. Each step reports two successors: ``full_grid`` after the step
+is the grid the agent acts from next (the window re-centred on its new cell), the successor
+every method scores (a count key, an embedding, a novelty); ``full_grid_succ`` is the grid
+after the step cut from the window the step was taken in, the *change* target of the
+forward models (``IntrinsicModule.same_window_successor``). A pose reached by two routes
+thus gives one grid, and a no-op repeats the grid it starts from.
 """
 
 from __future__ import annotations
@@ -45,7 +55,8 @@ def _window(base, crop: int, centre) -> tuple[int, int, int, int]:
 
 
 def compact_full_grid(env: gym.Env, crop: int = 0, centre=None) -> np.ndarray:
-    """uint8 ``(W, H, 4)``: (object, colour, state, direction) of every cell, agent included.
+    """uint8 ``(W, H, 4)``: (object, colour, state, direction) of every cell, agent included;
+    the direction (channel 3) in the agent's cell only, 0 elsewhere.
 
     With ``crop`` > 0: the ``crop`` x ``crop`` window centred on ``centre`` (default: the
     agent's cell), cells past the grid's edge ``unseen``. An on-screen remote TV is drawn in.
@@ -67,15 +78,15 @@ def compact_full_grids(env: gym.Env, crop: int, centres: list) -> list[np.ndarra
     screen = _remote_tv_screen(env)
     out = []
     for x0, y0, w, h in boxes:
-        grid = np.empty((w, h, 4), dtype=np.uint8)
+        grid = np.zeros((w, h, 4), dtype=np.uint8)  # channel 3: 0 except the agent's cell
         grid[..., :3] = region[x0 - rx : x0 - rx + w, y0 - ry : y0 - ry + h]
         x, y = base.agent_pos[0] - x0, base.agent_pos[1] - y0
         if 0 <= x < w and 0 <= y < h:
             grid[x, y, :3] = (OBJECT_TO_IDX["agent"], COLOR_TO_IDX["red"], 0)
+            grid[x, y, 3] = base.agent_dir  # the direction where it belongs, not in every cell
             if base.carrying is not None:
                 grid[x, y, 1] = COLOR_TO_IDX[base.carrying.color]
                 grid[x, y, 2] = CARRY_STATE.get(base.carrying.type, 2)
-        grid[..., 3] = base.agent_dir
         if screen is not None:  # the same random channel as in the policy's view, in the corner
             sw, sh = min(screen.shape[0], w), min(screen.shape[1], h)
             grid[:sw, :sh, :3] = screen[:sw, :sh]
@@ -118,9 +129,9 @@ class FullGridInfo(gym.Wrapper):
     """Adds the predictor's grid to the info after every reset and step.
 
     ``info["full_grid"]``: the grid the next action is taken in (after the step, before any
-    reset); ``info["full_grid_succ"]``: the successor of the previous ``full_grid``, i.e. the
-    grid after the step cut from the window the step was taken in (the same array as
-    ``full_grid`` when the predictor sees the whole grid).
+    reset): the successor every method scores; ``info["full_grid_succ"]``: the grid after the
+    step cut from the window the step was taken in, the forward models' change target (the
+    same array as ``full_grid`` when the predictor sees the whole grid, or the agent stayed).
     """
 
     def __init__(self, env: gym.Env, crop: int = 0):

@@ -32,6 +32,7 @@ from curiosity.envs.levels import FixedLevels, train_level_seeds
 from curiosity.envs.noisy_tv import TV_KEYS, task_id, wrap_noisy_tv_compact, wrap_noisy_tv_raw
 from curiosity.envs.registration import register_extra_envs
 from curiosity.envs.schema import EnvSpecSummary
+from curiosity.envs.state_key import StateKey
 from curiosity.envs.wrappers import CompactGridObs, StepInfo, StickyActions, grid_size
 from curiosity.seeding import RunStreams
 
@@ -59,11 +60,12 @@ def resolve_env_id(env_id: str) -> str:
 
 
 def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: bool = False,
-                    grid_crop: int = 0, level_seeds=None) -> gym.Env:
+                    grid_crop: int = 0, level_seeds=None, state_keys: bool = False) -> gym.Env:
     """One wrapped env: task -> sticky actions -> step info -> compact grid obs (+ noisy TV).
 
     ``level_seeds`` pins the layouts to those seeds (the held-out evaluator passes one
-    level per env, so the reset seed only seeds the wrappers' streams).
+    level per env, so the reset seed only seeds the wrappers' streams). ``state_keys`` adds
+    ``info["state_key"]``, an exact-state hash (``curiosity.envs.state_key``).
     """
     kwargs = {}
     if env_cfg.max_episode_steps is not None:
@@ -78,6 +80,8 @@ def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: boo
     if env_cfg.sticky_action_prob > 0:
         env = StickyActions(env, env_cfg.sticky_action_prob)
     env = StepInfo(env)
+    if state_keys:  # outside sticky actions: it reads the executed action
+        env = StateKey(env)
     env = CompactGridObs(env, full_obs=env_cfg.full_obs)
     env = wrap_noisy_tv_compact(env, env_cfg)  # remote TV: scrambles the compact grid
     if full_grid_info:  # the whole grid for the predictor (method.predictor_full_obs)
@@ -91,9 +95,10 @@ class GridVectorEnv:
     backend = "python"
 
     def __init__(self, env_cfg, seed: int, full_grid_info: bool = False, grid_crop: int = 0,
-                 generation: int = 0):
+                 generation: int = 0, state_keys: bool = False):
         resolve_env_id(env_cfg.id)
-        fns = [lambda: make_single_env(env_cfg, full_grid_info=full_grid_info, grid_crop=grid_crop)
+        fns = [lambda: make_single_env(env_cfg, full_grid_info=full_grid_info, grid_crop=grid_crop,
+                                       state_keys=state_keys)
                for _ in range(env_cfg.num_envs)]
         cls = AsyncVectorEnv if env_cfg.vectorization == "async" else SyncVectorEnv
         self.venv = cls(fns, autoreset_mode=AutoresetMode.SAME_STEP)
@@ -103,6 +108,7 @@ class GridVectorEnv:
         self.env_seeds = RunStreams(seed).env_seeds(self.num_envs, generation)
         self.tv_keys = TV_KEYS if getattr(env_cfg, "noisy_tv", "none") != "none" else ()
         self.full_grid_info = full_grid_info
+        self.carry_keys = CARRY_KEYS + (("state_key",) if state_keys else ())
         probe = make_single_env(env_cfg, full_grid_info=full_grid_info, grid_crop=grid_crop)
         width, height = grid_size(probe)
         self.summary = EnvSpecSummary(
@@ -126,7 +132,7 @@ class GridVectorEnv:
     def step(self, actions: np.ndarray):
         obs, reward, terminated, truncated, info = self.venv.step(actions)
         done = np.logical_or(terminated, truncated)
-        out = {k: np.asarray(info[k]).copy() for k in STEP_KEYS + CARRY_KEYS + self.tv_keys}
+        out = {k: np.asarray(info[k]).copy() for k in STEP_KEYS + self.carry_keys + self.tv_keys}
         next_obs = obs.copy()
         for k in EPISODE_KEYS:
             out[k] = np.full(self.num_envs, np.nan)
@@ -134,17 +140,21 @@ class GridVectorEnv:
             final_info = info["final_info"]
             for i in np.flatnonzero(done):
                 next_obs[i] = info["final_obs"][i]
-                for k in STEP_KEYS + CARRY_KEYS + self.tv_keys + EPISODE_KEYS:  # the ended step's, not the reset's
+                for k in STEP_KEYS + self.carry_keys + self.tv_keys + EPISODE_KEYS:  # the ended step's, not the reset's
                     out[k][i] = final_info[k][i]
         # pose in the observation to act on next (after any reset), for episode starts
         out["reset_x"], out["reset_y"], out["reset_dir"] = (np.asarray(info[k]) for k in STEP_KEYS)
         out["next_obs"] = next_obs
         out["valid"] = np.ones(self.num_envs, dtype=bool)
-        if self.full_grid_info:  # full grid after any reset, and the true successor's
+        if self.full_grid_info:  # the grid to act in next (after any reset), and the successors:
+            # next_full_grid, the grid acted from next (re-centred window, the final one where an
+            # episode ended); next_full_grid_fixed, cut from the window the step was taken in
             out["full_grid"] = np.asarray(info["full_grid"])
-            out["next_full_grid"] = np.asarray(info["full_grid_succ"]).copy()
+            out["next_full_grid"] = np.asarray(info["full_grid"]).copy()
+            out["next_full_grid_fixed"] = np.asarray(info["full_grid_succ"]).copy()
             for i in np.flatnonzero(done):
-                out["next_full_grid"][i] = info["final_info"]["full_grid_succ"][i]
+                out["next_full_grid"][i] = info["final_info"]["full_grid"][i]
+                out["next_full_grid_fixed"][i] = info["final_info"]["full_grid_succ"][i]
         return obs, reward.astype(np.float32), terminated, truncated, out
 
     def close(self) -> None:

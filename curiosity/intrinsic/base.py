@@ -36,6 +36,13 @@ SCORE_CHUNK = 4096  # rows per forward pass when scoring a whole rollout
 class IntrinsicModule(nn.Module, ABC):
     """Maps transitions to a raw intrinsic reward and trains itself on them."""
 
+    # On a window view (method.predictor_crop) the successor a method reads: False, the grid
+    # the agent acts from next (re-centred after a move: what a count, an embedding or a
+    # novelty must see, so one pose is one input whatever the route); True, the grid after the
+    # step cut from the window the step was taken in (a forward model's change target: the
+    # change the step made, not a shift of the whole window). Identical on other views.
+    same_window_successor: bool = False
+
     def __init__(self, obs_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
                  num_envs: int = 1):
         super().__init__()

@@ -25,3 +25,13 @@ def build_intrinsic(method_cfg, obs_space, action_space, num_envs: int = 1) -> I
     if not isinstance(module, IntrinsicModule):
         raise ConfigError(f"method.module._target_={method_cfg.module._target_}: not an IntrinsicModule")
     return module
+
+
+STATE_KEY_KWARGS = ("key", "count_key")  # module kwargs that choose a count's key (count; ride, noveld)
+
+
+def wants_state_keys(method_cfg) -> bool:
+    """Whether ``method.module`` counts exact states (``key`` or ``count_key`` = state): the
+    envs must then report ``info["state_key"]`` (``curiosity.envs.state_key``)."""
+    module = method_cfg.module
+    return module is not None and any(module.get(k) == "state" for k in STATE_KEY_KWARGS)

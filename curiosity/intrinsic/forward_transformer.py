@@ -89,6 +89,8 @@ class ForwardTransformer(IntrinsicModule):
     ``progress_clip``: clip progress at 0 (false: signed).
     """
 
+    same_window_successor = True  # predicts the next grid of the window the step was taken in
+
     def __init__(
         self,
         obs_space: gym.spaces.Box,

@@ -86,6 +86,8 @@ class GridForwardModel(IntrinsicModule):
     - ``progress_clip``: clip progress at 0 (true) or keep it signed (false).
     """
 
+    same_window_successor = True  # the change target: s and s' cut from one window
+
     def __init__(
         self,
         obs_space: gym.spaces.Box,

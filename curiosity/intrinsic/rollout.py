@@ -10,7 +10,14 @@ another env's episode end, never at a rollout boundary. The pose ``agent_x/agent
 agent_dir`` and ``carrying`` (the carried object's MiniGrid type index, -1 for none) are
 those after the action, before any reset; -1 where the backend does not report them
 (envpool reports the pose but not the carried object). The pose is privileged
-information: a method that uses it must say so.
+information: a method that uses it must say so. ``state_key`` (``(T, N)`` int64, or None) is
+an exact-state key of each successor (the whole grid, the pose and the carried object, as the
+RIDE and NovelD references count: ``curiosity.envs.state_key``), -1 where not reported: also
+privileged.
+
+``next_obs`` is the successor the method scores: the grid the agent acts from next, or, for
+a method with ``same_window_successor`` (a forward model's change target), the grid after the
+step cut from ``obs[t]``'s window; the two differ only on a window view after a move.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class Rollout:
     agent_dir: torch.Tensor
     carrying: torch.Tensor
     normalize: Callable[[torch.Tensor], torch.Tensor] | None = None
+    state_key: torch.Tensor | None = None
 
     @property
     def num_steps(self) -> int:
