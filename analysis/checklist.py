@@ -113,7 +113,7 @@ def build_checklist(runs: list[Run], labels: Labels, ctx: dict) -> list[Item]:
                       if flatten(r.config).get("method.module._target_")})
     add(sec, "A clear description of the mathematical setting, algorithm, and/or model.", PARTIAL,
         f"PPO with an intrinsic-reward module per method ({', '.join(methods)}; modules: "
-        f"{', '.join(targets) or 'none'}); the code and DESIGN.md describe them, the write-up is open.")
+        f"{', '.join(targets) or 'none'}); the code and docs/design.md describe them, the write-up is open.")
     add(sec, "A clear explanation of any assumptions.", OPEN, "Not recorded in the runs.")
     add(sec, "An analysis of the complexity (time, space, sample size) of any algorithm.", PARTIAL,
         "Sample size: frame budgets per task "
@@ -139,7 +139,7 @@ def build_checklist(runs: list[Run], labels: Labels, ctx: dict) -> list[Item]:
     add(sec, "An explanation of any data that were excluded, and all pre-processing step.", FILLED,
         f"{ctx['n_skipped']} run director(ies) skipped and {ctx['n_unscored']} run(s) not scored "
         "(see 'Runs' above, with reasons). Observations: MiniGrid symbolic grids, one-hot encoded "
-        "(DESIGN.md).")
+        "(docs/design.md).")
     add(sec, "A link to a downloadable version of the dataset or simulation environment.", PARTIAL,
         f"minigrid package version(s): {minigrid} (PyPI package `minigrid`); a URL is for the authors.")
     add(sec, "For new data collected, a complete description of the data collection process.", FILLED,

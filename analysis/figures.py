@@ -163,8 +163,9 @@ def learning_curves(runs, labels: Labels, metric: str, budgets: dict, colors: di
 
 def interval_plot(estimates: pd.DataFrame, spec: ScoreSpec, colors: dict, path: Path) -> Path | None:
     """Point estimate and 95% CI per variant, one row per task (plus the normalized aggregate),
-    one column per aggregate (median, IQM, mean). ``estimates``: task, variant, aggregate, value, low, high."""
-    if estimates.empty:
+    one column per aggregate (median, IQM, mean). ``estimates``: task, variant, aggregate, value, low, high.
+    NaN estimates (variants without a scored run) are left out; None when nothing is finite."""
+    if estimates.empty or not np.isfinite(estimates["value"].to_numpy(float)).any():
         return None
     tasks = list(dict.fromkeys(estimates["task"]))
     aggs = list(dict.fromkeys(estimates["aggregate"]))
@@ -179,11 +180,18 @@ def interval_plot(estimates: pd.DataFrame, spec: ScoreSpec, colors: dict, path: 
                 if v not in sub.index:
                     continue
                 row = sub.loc[v]
-                if np.isfinite(row["low"]):
+                if not np.isfinite(row["value"]):
+                    ax.text(0.02, k, "no score", transform=ax.get_yaxis_transform(), va="center", fontsize=7,
+                            color="0.4")
+                    continue
+                if np.isfinite(row["low"]) and np.isfinite(row["high"]):
                     ax.barh(k, row["high"] - row["low"], left=row["low"], height=0.6, color=colors[v], alpha=0.55)
                 ax.plot([row["value"]], [k], "|", color="k", ms=14, mew=2)
-            lo = np.nanmin(sub[["value", "low"]].to_numpy(float)) if len(sub) else 0.0
-            hi = np.nanmax(sub[["value", "high"]].to_numpy(float)) if len(sub) else 1.0
+            # limits from the finite numbers only: a panel whose every estimate is NaN must not
+            # hand matplotlib NaN limits (issue 28: runs too short to score)
+            values = sub[["value", "low", "high"]].to_numpy(float)
+            values = values[np.isfinite(values)]
+            lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
             pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
             ax.set_xlim(lo - pad, hi + pad)
             ax.set_yticks(range(len(variants)))
@@ -220,7 +228,7 @@ def performance_profiles(profiles: dict, taus: np.ndarray, xlabel: str, colors: 
 
 def poi_matrix(poi: pd.DataFrame, spec: ScoreSpec, path: Path) -> Path | None:
     """Heatmap of P(row variant > column variant) with the value written in each cell."""
-    if poi.empty or len(poi) < 2:
+    if poi.empty or len(poi) < 2 or not np.isfinite(poi.to_numpy(float)).any():
         return None
     n = len(poi)
     fig, ax = plt.subplots(figsize=(1.2 * n + 2.5, 1.0 * n + 1.5))
@@ -260,7 +268,7 @@ def strip_plot(scores: pd.DataFrame, spec: ScoreSpec, colors: dict, path: Path) 
             pts = sub[sub["variant"] == v]
             y = pts[col].to_numpy(float)
             x = k + rng.uniform(-0.15, 0.15, len(y))
-            solved = pts["solved"].fillna(False).to_numpy(bool)
+            solved = pts["solved"].eq(True).to_numpy(bool)  # None (no success score) is not solved
             ax.scatter(x[solved], y[solved], color=colors[v], s=40, zorder=3)
             ax.scatter(x[~solved], y[~solved], facecolors="none", edgecolors=colors[v], s=40, zorder=3)
             for xi, yi, seed in zip(x, y, pts["seed"]):

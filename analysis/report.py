@@ -33,7 +33,14 @@ from analysis.runs import (
     predictor_view,
     tidy_table,
 )
-from analysis.scores import FINAL_WINDOW, SMOOTH_ROWS, ScoreSpec, score_table, task_budgets
+from analysis.scores import (
+    FINAL_WINDOW,
+    SMOOTH_ROWS,
+    ScoreSpec,
+    no_score_reason,
+    score_table,
+    task_budgets,
+)
 from analysis.stats import CONFIDENCE, N_RESAMPLES
 
 # coverage twice: cells per episode separates methods on procedurally generated layouts,
@@ -75,7 +82,36 @@ def _ci(row, name: str) -> str:
     return f"{_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]"
 
 
-def inventory(runs: list[Run], labels: Labels, scores: pd.DataFrame, skipped: list[Skipped]) -> pd.DataFrame:
+def no_scores(runs: list[Run], labels: Labels, specs: list[ScoreSpec], budgets: dict) -> dict[str, list]:
+    """Runs that reached their budget but have no value for some score: run name -> [(reason,
+    [score labels])], the reasons from :func:`analysis.scores.no_score_reason` (e.g. every iteration
+    of a smoke-test run inside the episode warm-up). Runs short of the budget are left out: the
+    inventory already says they are not scored."""
+    out: dict[str, list] = {}
+    for r in runs:
+        budget = budgets[labels.task[r.name]]
+        if r.frames_reached < budget:
+            continue
+        by_reason: dict[str, list[str]] = {}
+        for spec in specs:
+            reason = no_score_reason(r, spec, budget)
+            if reason is not None:
+                by_reason.setdefault(reason, []).append(spec.label)
+        if by_reason:
+            out[r.name] = list(by_reason.items())
+    return out
+
+
+def no_score_lines(missing: dict[str, list]) -> str:
+    """One markdown bullet per run and reason: ``run X: 2,048 frames (...), all inside the episode
+    warm-up (...): no final charts/success, AUC charts/success``."""
+    return "".join(f"- `{name}`: {reason}: no {', '.join(specs)}\n"
+                   for name, items in missing.items() for reason, specs in items)
+
+
+def inventory(runs: list[Run], labels: Labels, scores: pd.DataFrame, skipped: list[Skipped],
+              primary: str | None = None) -> pd.DataFrame:
+    """One row per run directory; ``primary``: the score column whose absence makes a run 'not scored'."""
     rows = []
     by_run = scores.set_index("run")
     for r in runs:
@@ -83,8 +119,11 @@ def inventory(runs: list[Run], labels: Labels, scores: pd.DataFrame, skipped: li
         status = "finished" if r.finished else "unfinished"
         if not s["reached_budget"]:
             status += ", short of budget: not scored"
-        elif r.frames_reached > s["budget"]:
-            status += f", cut at the budget ({int(s['budget']):,} frames)"
+        else:
+            if r.frames_reached > s["budget"]:
+                status += f", cut at the budget ({int(s['budget']):,} frames)"
+            if primary is not None and primary in s and np.isnan(float(s[primary])):
+                status += ", no score (see 'Runs without a score')"
         rows.append({"run": r.name, "task": labels.task[r.name], "variant": labels.variant[r.name],
                      VIEW_KEY: predictor_view(r.config), "seed": r.seed,
                      "frames": r.frames_reached, "budget": int(s["budget"]),
@@ -154,6 +193,8 @@ class Report:
         self.metrics, self.threshold, self.solve_threshold = metrics, threshold, solve_threshold
         self.aggregate, self.command = aggregate, command
         self.md: list[str] = []
+        self.primary_score: str | None = None  # the score column a run needs to count as scored
+        self.missing: dict[str, list] = {}  # runs at the budget with no value for some score, and why
 
     def rel(self, path: Path) -> str:
         return str(Path(path).relative_to(self.out))
@@ -197,6 +238,8 @@ class Report:
         specs = [*finals, auc, reach]
         scores = score_table(runs, labels, specs, budgets, self.solve_threshold)
         colors = figures.variant_colors(labels.variant.values())
+        self.primary_score = finals[0].label
+        self.missing = no_scores(runs, labels, specs, budgets)
 
         self._runs_section(runs, labels, scores, skipped)
         self._setup_section(runs, labels, budgets)
@@ -210,20 +253,31 @@ class Report:
 
     # ------------------------------------------------------------------ sections
     def _runs_section(self, runs, labels, scores, skipped) -> None:
-        inv = inventory(runs, labels, scores, skipped) if runs else inventory([], None, scores, skipped)
+        inv = inventory(runs, labels, scores, skipped, self.primary_score)
         self.table_csv(inv, "runs")
-        n_unscored = int((~scores["reached_budget"]).sum()) if len(scores) else 0
+        reached = scores["reached_budget"].astype(bool)
+        n_reached = int(reached.sum())
+        if self.primary_score in scores.columns:  # reaching the budget is not enough: the score may be NaN
+            reached &= scores[self.primary_score].astype(float).notna()
+        n_scored = int(reached.sum())
         n_unfinished = sum(not r.finished for r in runs)
         self.md.append("## Runs\n")
+        scored_text = ("and are scored" if n_scored == n_reached else
+                       f"({n_scored} of them with a {self.primary_score} score)")
         self.md.append(f"{len(runs) + len(skipped)} run directories found under `{self.root}`: "
                        f"{len(runs)} loaded ({n_unfinished} unfinished), {len(skipped)} skipped; "
-                       f"{len(runs) - n_unscored} reached their task's frame budget and are scored.\n")
+                       f"{n_reached} reached their task's frame budget {scored_text}.\n")
         problems = inv[(inv["status"] != "finished") | (inv["notes"] != "-")]
         if len(problems):
             self.md.append("Runs that were skipped, cut, not scored or repaired while loading:\n")
             self.md.append(md_table(problems, ["run", "status", "frames", "budget", "notes"]))
+        if self.missing:
+            self.md.append("### Runs without a score\n")
+            self.md.append(f"{len(self.missing)} run(s) reached the budget but some scores could not be read "
+                           "off their curves; the tables and figures leave those scores out:\n")
+            self.md.append(no_score_lines(self.missing))
         self.md.append(f"Full inventory: `{self.rel(self.tab_dir / 'runs.csv')}`.\n")
-        self.n_skipped, self.n_unscored = len(skipped), n_unscored
+        self.n_skipped, self.n_unscored, self.n_scored = len(skipped), len(runs) - n_scored, n_scored
 
     def _setup_section(self, runs, labels: Labels, budgets) -> None:
         self.md.append("## Setup\n")
@@ -245,6 +299,9 @@ class Report:
         for m in metrics:
             path = self.draw.learning_curves(runs, labels, m, budgets, colors,
                                            self.fig_dir / f"curves_{_slug(m)}.png", self.aggregate)
+            if path is None and self.draw is figures:
+                self.md.append(f"_No curve of {m}: no run has a value of it to draw"
+                               + (" after the episode warm-up" if m in EPISODE_METRICS else "") + "._\n")
             self.figure(path, f"Learning curves of {m}: {self.aggregate} over seeds with 95% bootstrap CI band; "
                               "thin lines are individual seeds.")
 
@@ -255,6 +312,9 @@ class Report:
                 continue
             name = self.table_csv(summ, f"summary_{spec.slug}")
             self.md.append(f"#### {spec.label}\n")
+            if not (summ["n"] > 0).any():
+                self.md.append(f"No run has a score for {spec.label} (see 'Runs without a score'). (`{name}`)\n")
+                continue
             shown = summ.copy()
             for agg in ("mean", "median", "IQM"):
                 shown[f"{agg} [95% CI]"] = [_ci(r, agg) for _, r in summ.iterrows()]
@@ -272,12 +332,16 @@ class Report:
         matrix, pairs = tables.poi_tables(scores, final)
         self.table_csv(matrix.reset_index(names="X"), f"poi_matrix_{final.slug}")
         self.table_csv(pairs, f"poi_pairs_{final.slug}")
+        if len(pairs) and not np.isfinite(pairs["P(X>Y)"].to_numpy(float)).any():
+            self.md.append(f"No pair of variants can be compared: no run has a {final.label} score.\n")
         self.figure(self.draw.poi_matrix(matrix, final, self.fig_dir / f"poi_{final.slug}.png"),
                     f"P(X > Y) on {final.label}: the chance a random run of X beats a random run of Y.")
         self.md.append(md_table(pairs))
 
         self.md.append("### Performance profiles\n")
         prof, taus, xlabel = tables.profiles(scores, final)
+        if not prof:
+            self.md.append(f"No profile: no run has a score for {final.label}.\n")
         self.figure(self.draw.performance_profiles(prof, taus, xlabel, colors, self.fig_dir / f"profile_{final.slug}.png"),
                     "Performance profile: fraction of runs scoring above each threshold tau (higher curve = better), "
                     "with 95% stratified bootstrap bands.")
@@ -329,6 +393,10 @@ class Report:
             "with few finished episodes are the failing ones and dropping them would select again. Curves "
             f"are then an episode-weighted rolling mean over {SMOOTH_ROWS} iterations, drawn from the first "
             "full window; the tidy table keeps every row and marks these with `warmup`.",
+            "- **No score**: a run that reached the budget has no value for a score when its curve holds "
+            "nothing to read it from: the metric has no value (not logged, or no episode finished), or every "
+            "iteration up to the budget is inside the episode warm-up (a smoke test of a few iterations). "
+            "Such runs are named under 'Runs without a score' with the reason and left out of the statistics.",
             "- **AUC M**: the time-average of M over training (trapezoid rule over frames up to the budget); "
             "for per-episode metrics, of the drawn curve (after the warm-up, episode-weighted).",
             f"- **frames to M >= t**: first frame at which the (episode-weighted) rolling mean of M over {SMOOTH_ROWS} logged "
@@ -356,7 +424,7 @@ class Report:
 
     def _checklist(self, runs, labels, budgets, scores, skipped) -> None:
         ctx = {"budgets": budgets, "sweeps": find_sweeps(self.root), "n_skipped": self.n_skipped, "n_unscored": self.n_unscored,
-               "n_scored": int(scores["reached_budget"].sum()), "report_command": self.command}
+               "n_scored": self.n_scored, "report_command": self.command}
         items = build_checklist(runs, labels, ctx)
         self.table_csv(pd.DataFrame([vars(i) for i in items]), "checklist")
         self.md.append("## Reproducibility checklist (Pineau, ML Reproducibility Checklist v2.0)\n")

@@ -191,7 +191,7 @@ def read_csv_tolerant(path: Path, notes: list[str], label: str) -> pd.DataFrame 
     df = pd.DataFrame(good, columns=header)
     for col in df.columns:
         if col != "policy":
-            df[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
+            df[col] = pd.to_numeric(df[col].where(df[col] != ""), errors="coerce")  # empty cell: NaN
     if "frames" not in df.columns or "iteration" not in df.columns:
         notes.append(f"{label} lacks the iteration/frames columns")
         return None
@@ -342,12 +342,28 @@ def predictor_view(config: dict) -> str:
     (from ``method.predictor_full_obs``/``predictor_crop``; ``env.full_obs`` gives the policy,
     and so a method without predictor_full_obs, the whole grid; ``-`` without a module)."""
     method, env = config.get("method") or {}, config.get("env") or {}
-    if method.get("module") is None:
+    module = method.get("module")
+    if module is None:
         return "-"
-    crop = int(method.get("predictor_crop") or 0)
+    crop = int(method.get("predictor_full_obs") and method.get("predictor_crop") or 0)
     if method.get("predictor_full_obs"):
-        return f"window {crop}x{crop}" if crop else "whole grid"
-    return "whole grid" if env.get("full_obs") else "egocentric 7x7"
+        view = f"window {crop}x{crop}" if crop else "whole grid"
+    else:
+        view = "whole grid" if env.get("full_obs") else "egocentric 7x7"
+    return view + privileged_inputs(module)
+
+
+PRIVILEGED_COUNT_KEYS = {"pose": "pose", "state": "exact state"}  # count keys the policy never observes
+
+
+def privileged_inputs(module: dict) -> str:
+    """`` + count on exact state (privileged)`` where the module counts a privileged key
+    (``baselines.count``: ``key`` of count, ``count_key`` of ride and noveld), else ``""``."""
+    for kwarg in ("key", "count_key"):
+        what = PRIVILEGED_COUNT_KEYS.get(str(module.get(kwarg)))
+        if what:
+            return f" + count on {what} (privileged)"
+    return ""
 
 
 def flatten(config: dict, prefix: str = "") -> dict:

@@ -122,15 +122,18 @@ def frames_to_threshold(run: Run, metric: str, threshold: float, budget: int,
                         smooth: int = SMOOTH_ROWS) -> float:
     """First frame at which the rolling mean of ``metric`` over ``smooth`` rows reaches ``threshold``; inf if never.
 
-    NaN when the run stopped before the budget without reaching it (it might still have).
+    NaN when the run stopped before the budget without reaching it (it might still have), and
+    when the curve holds no point to judge (the metric has no value up to the budget, or every
+    iteration of a per-episode metric is in the warm-up): see :func:`no_score_reason`.
     """
     c = curve(run, metric, budget)
-    if not c.empty:
-        # a full, episode-weighted window after the warm-up: a single early row whose few finished
-        # episodes were the short successful ones must not count as reaching it
-        hit = np.flatnonzero(smoothed(c, smooth).to_numpy() >= threshold)
-        if len(hit):
-            return float(c["frames"].iloc[hit[0]])
+    if c.empty:  # nothing to judge (not logged, or every iteration in the warm-up): no score, not "never"
+        return float("nan")
+    # a full, episode-weighted window after the warm-up: a single early row whose few finished
+    # episodes were the short successful ones must not count as reaching it
+    hit = np.flatnonzero(smoothed(c, smooth).to_numpy() >= threshold)
+    if len(hit):
+        return float(c["frames"].iloc[hit[0]])
     return float("inf") if run.frames_reached >= budget else float("nan")
 
 
@@ -142,6 +145,36 @@ def score(run: Run, spec: ScoreSpec, budget: int) -> float:
     if spec.kind == "frames_to":
         return frames_to_threshold(run, spec.metric, spec.threshold, budget)
     raise ValueError(f"score kind={spec.kind!r}: must be final, auc or frames_to")
+
+
+def no_score_reason(run: Run, spec: ScoreSpec, budget: int) -> str | None:
+    """Why ``score(run, spec, budget)`` is NaN, in words for the report; None when there is a score
+    (a frames-to-threshold that was never reached is a score: the budget, censored). The words do
+    not name the metric, so one reason covers every score of a run it explains."""
+    value = score(run, spec, budget)
+    if not np.isnan(value):
+        return None
+    if run.frames_reached < budget:
+        return f"{run.frames_reached:,} frames, short of the budget of {budget:,}"
+    metric = spec.metric
+    rows = run.metrics[run.metrics["frames"] <= budget]
+    n_iter = len(rows)
+    if not n_iter:
+        return f"no iteration within the budget of {budget:,} frames"
+    # what the score could read: the frames up to the budget (a longer run is cut there)
+    frames = f"{int(rows['frames'].iloc[-1]):,} frames ({n_iter} iteration{'s' if n_iter != 1 else ''})"
+    if metric in EPISODE_METRICS and EPISODES_COLUMN in rows and run.num_envs is not None:
+        if run.warmup.loc[rows.index].all():
+            episodes = float(rows[EPISODES_COLUMN].fillna(0).sum())
+            return (f"{frames}, all inside the episode warm-up (an iteration counts only once {run.num_envs} "
+                    f"episodes, one per env, have finished before it; {episodes:,.0f} finished in the whole run)")
+        if metric in rows and curve(run, metric, budget).empty:
+            return f"{frames}, no iteration after the episode warm-up finished an episode"
+    if metric not in rows or rows[metric].isna().all():
+        return f"{frames}, none with a value of the metric (not logged, or no episode finished)"
+    if spec.kind == "final":
+        return f"{frames}, no value of the metric in the last {FINAL_WINDOW:.0%} of the budget"
+    return f"{frames}, too few values of the metric to score"
 
 
 def task_budgets(runs: list[Run], labels: Labels) -> dict[str, int]:

@@ -139,7 +139,8 @@ def brittleness_table(scores: pd.DataFrame, final: ScoreSpec, reach: ScoreSpec) 
             "frames_to_min": float(np.min(reached)) if len(reached) else np.nan,
             "frames_to_max": float(np.max(reached)) if len(reached) else np.nan,
             "frames_to_cv": t_std / t_mean if t_mean else np.nan,
-            "failed_seeds": " ".join(str(v) for v in g.loc[g["solved"] != True, "seed"]) or "-",  # noqa: E712
+            # a seed without a final success score (e.g. all inside the warm-up) did not fail: it is unscored
+            "failed_seeds": " ".join(str(v) for v in g.loc[g["solved"] == False, "seed"]) or "-",  # noqa: E712
             "never_reached_seeds": " ".join(str(v) for v in g.loc[np.isinf(g[reach.label].astype(float)), "seed"])
             or "-",
         })

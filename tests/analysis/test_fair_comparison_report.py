@@ -23,6 +23,11 @@ RND = {"_target_": "baselines.rnd.RND"}
         ({"module": RND, "predictor_full_obs": True, "predictor_crop": 0}, {}, "whole grid"),
         ({"module": RND, "predictor_full_obs": False}, {"full_obs": True}, "whole grid"),
         ({"module": None}, {}, "-"),
+        ({"module": {"_target_": "baselines.count.CountBonus", "key": "state"}}, {},
+         "egocentric 7x7 + count on exact state (privileged)"),
+        ({"module": {"_target_": "baselines.ride.RIDE", "count_key": "pose"}, "predictor_full_obs": True,
+          "predictor_crop": 9}, {}, "window 9x9 + count on pose (privileged)"),
+        ({"module": {"_target_": "baselines.ride.RIDE", "count_key": "obs"}}, {}, "egocentric 7x7"),
     ],
 )
 def test_predictor_view(method, env, view):
