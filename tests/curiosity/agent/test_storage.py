@@ -13,7 +13,9 @@ def fake_step(rng, step):
     info = {"valid": rng.random(N) > 0.2, "agent_x": rng.integers(0, 9, N), "agent_y": rng.integers(0, 9, N),
             "agent_dir": rng.integers(0, 4, N), "carrying": rng.integers(-1, 5, N),
             "full_grid": rng.integers(0, 11, (N, *PRED), dtype=np.uint8),
-            "next_full_grid": rng.integers(0, 11, (N, *PRED), dtype=np.uint8)}
+            "next_full_grid": rng.integers(0, 11, (N, *PRED), dtype=np.uint8),
+            "next_full_grid_fixed": rng.integers(0, 11, (N, *PRED), dtype=np.uint8),
+            "state_key": rng.integers(0, 2**62, N)}
     next_obs = rng.integers(0, 11, (N, *OBS), dtype=np.uint8)
     return (next_obs, rng.random(N).astype(np.float32), rng.random(N) > 0.7, rng.random(N) > 0.8,
             rng.random(N) > 0.5, info)
@@ -26,7 +28,7 @@ def fill(storage, seed=0):
         storage.record_step(step, *fake_step(rng, step))
 
 
-FIELDS = RolloutStorage.STAGED + ("pred_obs", "pred_next_obs")
+FIELDS = RolloutStorage.STAGED + ("pred_obs", "pred_next_obs", "pred_next_obs_fixed", "state_key")
 
 
 def test_staged_storage_matches_direct_writes_after_upload():

@@ -15,13 +15,22 @@ from curiosity.trainer import Trainer
 
 
 def test_full_grid_info_matches_the_fully_observed_observation(tiny_cfg):
+    """The same cells as the policy's full view; the direction only in the agent's cell (the
+    policy's compact grid broadcasts it to every cell: a neutral view must not, issue 26)."""
     cfg = tiny_cfg("env.full_obs=true")
     env = make_single_env(cfg.env, full_grid_info=True)
+
+    def check(obs, grid):
+        np.testing.assert_array_equal(grid[..., :3], obs[..., :3])
+        agent = grid[..., 0] == AGENT_IDX
+        assert agent.sum() == 1 and (grid[..., 3][agent] == obs[..., 3][agent]).all()
+        assert not grid[..., 3][~agent].any()
+
     obs, info = env.reset(seed=3)
-    np.testing.assert_array_equal(info["full_grid"], obs)
+    check(obs, info["full_grid"])
     for action in (2, 1, 2, 0, 3, 5):
         obs, *_, info = env.step(action)
-        np.testing.assert_array_equal(info["full_grid"], obs)
+        check(obs, info["full_grid"])
     env.close()
 
 
