@@ -26,6 +26,9 @@ demo: setup
 	OMP_NUM_THREADS=1 $(PY) -m curiosity.train +experiment=demo sweep_id=$(DEMO_SWEEP)
 	$(PY) -m analysis.report runs/demo/$(DEMO_SWEEP)
 
+# the suite without tests marked slow (the learning checks: GRU cue recall, PPO on Empty-5x5;
+# the CLI multirun over every method; the submitit launcher's sweep; forward_transformer on
+# the whole 25x25 grid). test-all runs those too.
 test: setup
 	$(PY) -m pytest -q -m "not slow"
 

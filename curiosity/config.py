@@ -26,16 +26,16 @@ class AgentConfig:
     num_steps: int = 128  # rollout length T per env per iteration
     lr: float = 2.5e-4  # Adam learning rate
     anneal_lr: bool = False  # linearly decay lr to 0 over training
-    adam_eps: float = 1e-5
+    adam_eps: float = 1e-5  # Adam epsilon (numerical floor of its denominator)
     gamma: float = 0.99  # extrinsic discount
     gae_lambda: float = 0.95  # extrinsic GAE lambda
-    num_minibatches: int = 4
-    update_epochs: int = 4
+    num_minibatches: int = 4  # PPO minibatches per epoch (recurrent: groups of whole env sequences)
+    update_epochs: int = 4  # PPO epochs over each rollout
     norm_adv: bool = True  # normalize advantages per minibatch
     clip_coef: float = 0.2  # PPO ratio clip
     clip_vloss: bool = False  # clip value loss around old values
-    ent_coef: float = 0.01
-    vf_coef: float = 0.5
+    ent_coef: float = 0.01  # weight of the policy's entropy bonus in the PPO loss
+    vf_coef: float = 0.5  # weight of the value losses in the PPO loss
     max_grad_norm: float = 0.5  # global grad-norm clip
     target_kl: Any = None  # stop epochs early above this approx KL (float or null)
     hidden_size: int = 256  # width of the actor-critic MLP after the conv encoder
@@ -76,11 +76,11 @@ class MethodConfig:
 @dataclass
 class LoggerConfig:
     wandb_mode: str = "offline"  # offline | online | disabled
-    project: str = "curiosity"
-    entity: Any = None
+    project: str = "curiosity"  # wandb project
+    entity: Any = None  # wandb entity (user or team; null: your default)
     group: Any = None  # defaults to the experiment name
-    tags: list = field(default_factory=list)
-    tensorboard: bool = False
+    tags: list = field(default_factory=list)  # extra wandb tags (beside env id, method and ablation tags)
+    tensorboard: bool = False  # also write TensorBoard events to RUN_DIR/tensorboard
     progress: bool = True  # console progress bar
     checkpoint_every: int = 50  # iterations between checkpoints (0: only at the end)
     visitation_every: int = 50  # iterations between saved visitation-count maps
@@ -96,12 +96,12 @@ class EvalConfig:
 
 @dataclass
 class TrainConfig:
-    env: EnvConfig = field(default_factory=EnvConfig)
-    agent: AgentConfig = field(default_factory=AgentConfig)
-    method: MethodConfig = field(default_factory=MethodConfig)
-    logger: LoggerConfig = field(default_factory=LoggerConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    seed: int = 1
+    env: EnvConfig = field(default_factory=EnvConfig)  # env.*: the task (curiosity/envs/schema.py)
+    agent: AgentConfig = field(default_factory=AgentConfig)  # agent.*: PPO and the policy network
+    method: MethodConfig = field(default_factory=MethodConfig)  # method.*: the intrinsic reward (conf/method/)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)  # logger.*: wandb, checkpoints, renders
+    eval: EvalConfig = field(default_factory=EvalConfig)  # eval.*: held-out level evaluation
+    seed: int = 1  # root of every random stream of the run (curiosity/seeding.py)
     total_frames: int = 100_000  # env steps summed over all copies
     device: str = "cpu"  # cpu | cuda | cuda:N
     experiment: str = "default"  # names the runs/<experiment>/ folder and the wandb group

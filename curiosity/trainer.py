@@ -7,7 +7,6 @@ Reads top to bottom in one place (CleanRL style); the pieces it calls live in ``
 from __future__ import annotations
 
 import math
-import pickle
 import random
 import time
 import warnings
@@ -16,30 +15,24 @@ from pathlib import Path
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
-from torch import nn
-from torch.distributions import Categorical
 
-from baselines.random_action import RandomActionPolicy
 from curiosity.agent import (
     ActorCritic,
     RolloutStorage,
     compute_gae,
     continuing_successor_values,
     explained_variance,
-    grad_norm_tensor,
+    make_policy,
     ppo_update,
     ppo_update_recurrent,
 )
-from curiosity.agent.ppo import minibatches
 from curiosity.config import ConfigError
-from curiosity.envs import OBS_PLANES, make_vector_env, onehot_planes_batched
+from curiosity.envs import make_vector_env
+from curiosity.envs.interface import VectorEnv
 from curiosity.envs.noisy_tv import TV_KEYS, tv_distraction_metrics
-from curiosity.intrinsic import (
-    IntrinsicRewardNormalizer,
-    ObsNormalizer,
-    TransitionBatch,
-)
-from curiosity.intrinsic.build import build_intrinsic, wants_state_keys
+from curiosity.intrinsic import TransitionBatch
+from curiosity.intrinsic.build import wants_state_keys
+from curiosity.intrinsic.runtime import IntrinsicRuntime, predictor_sees_full_grid
 from curiosity.run.checkpoint import check_resume_compatible, load_checkpoint, save_checkpoint
 from curiosity.run.exploration import ExplorationTracker
 from curiosity.run.hooks import Hook, standard_hooks
@@ -90,8 +83,8 @@ class Trainer:
         generation = 0 if resume_state is None else int(resume_state["iteration"])
         # the predictor's own grid is built only for a method with a predictor: extrinsic-only
         # PPO and random actions in a matched-view comparison would pay for it and lose envpool
-        self.predictor_grid = bool(cfg.method.predictor_full_obs) and cfg.method.module is not None
-        self.envs = make_vector_env(cfg.env, cfg.seed, full_grid_info=self.predictor_grid,
+        self.predictor_grid = predictor_sees_full_grid(cfg.method)
+        self.envs: VectorEnv = make_vector_env(cfg.env, cfg.seed, full_grid_info=self.predictor_grid,
                                     grid_crop=cfg.method.predictor_crop, generation=generation,
                                     state_keys=wants_state_keys(cfg.method))
         spec = self.envs.summary
@@ -104,29 +97,21 @@ class Trainer:
         self.agent = ActorCritic(spec.obs_shape, spec.num_actions, a.conv_channels, a.hidden_size,
                                  recurrent=a.recurrent).to(self.device)
         self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=a.lr, eps=a.adam_eps)
-        self.random_policy = RandomActionPolicy(spec.num_actions) if cfg.method.acts_randomly else None
+        # what acts: the network, or uniform actions for the random-action agent (policy.learns)
+        self.policy = make_policy(cfg.method, self.agent, spec.num_actions)
 
         m = cfg.method
         # the predictor's grid: the policy's view, or the whole grid (method.predictor_full_obs)
         # or a window of it around the agent (method.predictor_crop)
         pred_space = self.envs.full_grid_space if self.predictor_grid else self.envs.single_observation_space
-        self.intrinsic = build_intrinsic(m, pred_space, self.envs.single_action_space, self.num_envs)
-        self.int_optimizer = None
-        if self.intrinsic is not None:
-            self.intrinsic.to(self.device)
-            trainable = [p for p in self.intrinsic.parameters() if p.requires_grad]
-            if trainable:
-                self.int_optimizer = torch.optim.Adam(trainable, lr=m.lr)
-        h, w, _ = pred_space.shape
-        self.obs_norm = ObsNormalizer((OBS_PLANES, h, w), device=self.device, enabled=m.obs_norm)
-        self.rew_norm = IntrinsicRewardNormalizer(self.num_envs, m.gamma_int, device=self.device,
-                                                  enabled=m.reward_norm)
+        # the method at run time: module, its optimizer, both normalizers, scoring, its update
+        self.runtime = IntrinsicRuntime(m, pred_space, self.envs.single_action_space, self.num_envs, self.device)
         self.storage = RolloutStorage(a.num_steps, self.num_envs, spec.obs_shape, self.device,
                                       pred_shape=pred_space.shape if self.predictor_grid else None,
                                       state_size=self.agent.state_size)
         # a forward model's change target is cut from the window the step was taken in; every
         # other method scores the grid the agent acts from next (curiosity/envs/full_grid.py)
-        self.storage.same_window = bool(getattr(self.intrinsic, "same_window_successor", False))
+        self.storage.same_window = self.runtime.same_window_successor
         # True where the obs to act on next begins an episode (the rollout's episode_start)
         self.next_episode_start = np.ones(self.num_envs, dtype=bool)
         # the recurrent policy's state carried to the next step, (N, S); (N, 0) when feed-forward
@@ -147,7 +132,7 @@ class Trainer:
             self._resume(resume_state)
         if not self.resumed:
             self.obs, info = self.envs.reset()
-            if self.intrinsic is not None and m.obs_norm and m.obs_norm_init_steps > 0:
+            if self.runtime.module is not None and m.obs_norm and m.obs_norm_init_steps > 0:
                 self._init_obs_norm(m.obs_norm_init_steps)
                 # warm-up steps are not training frames: start from the same reset as without them
                 self.obs, info = self.envs.reset()
@@ -163,14 +148,29 @@ class Trainer:
         for hook in self.hooks:
             hook.setup(self)
 
+    # ------------------------------------------------------------------ the method's parts (runtime)
+    @property
+    def intrinsic(self):
+        """The method's module (None for none/random): ``self.runtime.module``."""
+        return self.runtime.module
+
+    @intrinsic.setter
+    def intrinsic(self, module) -> None:
+        """Swap in another module (a test's probe); the optimizer stays the one built."""
+        self.runtime.module = module
+
+    @property
+    def obs_norm(self):
+        """The predictor's input statistics: ``self.runtime.obs_norm``."""
+        return self.runtime.obs_norm
+
     # ------------------------------------------------------------------ setup helpers
     def _init_obs_norm(self, steps_per_env: int) -> None:
         """Initialise observation statistics from uniform-random steps (RND)."""
         for _ in range(steps_per_env):
             actions = np.random.randint(self.num_actions, size=self.num_envs)
             self.obs, *_ , info = self.envs.step(actions)
-            nxt = self.storage.advance_predictor(info, info["next_obs"])
-            self.obs_norm.update(onehot_planes_batched(nxt))
+            self.runtime.observe(self.storage.advance_predictor(info, info["next_obs"]))
 
     def _resume(self, state: dict) -> None:
         try:
@@ -182,12 +182,7 @@ class Trainer:
                               " it was saved by an incompatible version: resume with that"
                               " version, or start over (resume=false or a new run directory)") from None
         self.optimizer.load_state_dict(state["optimizer"])
-        if self.intrinsic is not None:
-            self.intrinsic.load_state_dict(state["intrinsic"])
-            if self.int_optimizer is not None:
-                self.int_optimizer.load_state_dict(state["int_optimizer"])
-        self.obs_norm.load_state_dict(state["obs_norm"])
-        self.rew_norm.load_state_dict(state["rew_norm"])
+        self.runtime.load_state_dict(state)
         self.explore.load_state_dict(state["explore"])
         torch.set_rng_state(state["torch_rng"])
         if self.device.type == "cuda" and state.get("cuda_rng") is not None:
@@ -195,8 +190,8 @@ class Trainer:
         np.random.set_state(state["numpy_rng"])
         random.setstate(state["python_rng"])
         self.iteration, self.elapsed = state["iteration"], state["elapsed"]
-        if state.get("envs") is not None and self._envs_snapshottable():
-            self.envs.venv.envs = pickle.loads(state["envs"])
+        if state.get("envs") is not None and self.envs.snapshottable:
+            self.envs.restore(state["envs"])
             self.obs = state["obs"]
             self.storage.load_predictor_state(state["pred_view"])
             self.next_episode_start = np.asarray(state.get("next_episode_start", self.next_episode_start))
@@ -211,18 +206,14 @@ class Trainer:
             self.storage.start_predictor(info)
             self.next_episode_start[:] = True  # (the recurrent state resets with them)
 
-    def _envs_snapshottable(self) -> bool:
-        """Python envs in one process can be snapshotted (async workers and envpool cannot)."""
-        return self.cfg.env.vectorization == "sync" and self.envs.backend == "python"
-
     def _envs_snapshot(self) -> bytes | None:
         """The pickled envs, or None (warned once) when they cannot be pickled: a user task
         holding a lambda, a file handle or a generator must never lose the run at its first
         checkpoint; everything else is saved and a resume restarts episodes."""
-        if not self._envs_snapshottable():
+        if not self.envs.snapshottable:  # async workers and envpool cannot be saved
             return None
         try:
-            return pickle.dumps(self.envs.venv.envs)
+            return self.envs.snapshot()
         except Exception as err:  # pickling user objects can raise anything
             if not self._warned_unpicklable:
                 warnings.warn(f"checkpoint: the envs of env.id={self.cfg.env.id} cannot be pickled"
@@ -241,10 +232,7 @@ class Trainer:
             "elapsed": self.elapsed,
             "agent": self.agent.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "intrinsic": None if self.intrinsic is None else self.intrinsic.state_dict(),
-            "int_optimizer": None if self.int_optimizer is None else self.int_optimizer.state_dict(),
-            "obs_norm": self.obs_norm.state_dict(),
-            "rew_norm": self.rew_norm.state_dict(),
+            **self.runtime.state_dict(),  # intrinsic, int_optimizer, obs_norm, rew_norm
             "explore": self.explore.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None,
@@ -266,21 +254,10 @@ class Trainer:
             t0 = time.perf_counter()
             with torch.inference_mode():
                 obs_t = torch.as_tensor(self.obs, device=dev)
-                if self.random_policy is not None:
-                    action, logprob = self.random_policy.act(self.num_envs, dev)
-                    v_ext = v_int = torch.zeros(self.num_envs, device=dev)
-                elif self.agent.is_recurrent:  # the state resets where obs begins an episode
+                if self.agent.is_recurrent:  # the state entering the step (reset inside where obs begins an episode)
                     s.states[step] = self.agent_state
-                    start = torch.as_tensor(self.next_episode_start, device=dev)
-                    logits, v_ext, v_int, self.agent_state = self.agent.step(obs_t, self.agent_state, start)
-                    dist = Categorical(logits=logits, validate_args=False)  # checks cost ~60 us a step
-                    action = dist.sample()
-                    logprob = dist.log_prob(action)
-                else:
-                    logits, v_ext, v_int = self.agent(obs_t)
-                    dist = Categorical(logits=logits, validate_args=False)  # checks cost ~60 us a step
-                    action = dist.sample()
-                    logprob = dist.log_prob(action)
+                action, logprob, v_ext, v_int, self.agent_state = self.policy.step(
+                    obs_t, self.agent_state, self.next_episode_start)
                 s.obs[step] = obs_t
                 s.actions[step] = action
                 s.logprobs[step] = logprob
@@ -325,7 +302,7 @@ class Trainer:
         instead, and V_int(obs to act on next) after the last row.
         """
         s = self.storage
-        if self.random_policy is not None:
+        if not self.policy.learns:  # no values to bootstrap (the random agent's stay 0)
             return
         s.next_values_ext[:-1] = s.values_ext[1:]
         s.next_values_int[:-1] = s.values_int[1:]
@@ -351,54 +328,24 @@ class Trainer:
             s.next_values_int.copy_(continuing_successor_values(s.values_int, s.valid, last_int))
 
     def _transitions(self, idx: torch.Tensor | None = None) -> TransitionBatch:
-        return self.storage.rollout(self.obs_norm).transitions(idx)
+        return self.storage.rollout(self.runtime.obs_norm).transitions(idx)
 
     @torch.no_grad()
     def score_intrinsic(self) -> None:
-        """Fill rewards_int (raw and normalized) before GAE; invalid rows score 0."""
+        """Fill rewards_int (raw and normalized) before GAE; invalid rows score 0. The
+        successors' planes feed the input statistics first (the grid acted from next)."""
         s = self.storage
-        if self.intrinsic is None:
-            s.rewards_int_raw.zero_()
-            s.rewards_int.zero_()
-            return
-        valid_idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
-        self.obs_norm.update(onehot_planes_batched(s.flat("pred_next_obs")[valid_idx]))
-        self.intrinsic.eval()
-        raw = self.intrinsic.score_rollout(s.rollout(self.obs_norm)).float()
-        self.intrinsic.train()
-        s.rewards_int_raw.copy_(raw * s.valid)
-        s.rewards_int.copy_(self.rew_norm(s.rewards_int_raw, s.valid))
+        self.runtime.observe(s.pred_next_obs, s.valid)
+        raw, normalized = self.runtime.score(s.rollout())
+        s.rewards_int_raw.copy_(raw)
+        s.rewards_int.copy_(normalized)
 
     def train_intrinsic(self) -> dict:
-        """Train the predictor on ``update_proportion`` of the valid rows, ``update_epochs`` times."""
-        if self.intrinsic is None or self.int_optimizer is None:
+        """Train the predictor on ``update_proportion`` of the valid rows, ``update_epochs`` times
+        (not for a policy that does not learn)."""
+        if not self.policy.learns:
             return {}
-        m, s = self.cfg.method, self.storage
-        valid_idx = torch.nonzero(s.valid.reshape(-1), as_tuple=True)[0]
-        params = [p for p in self.intrinsic.parameters() if p.requires_grad]
-        # per trained part too (ICM: encoder / inverse / forward_model)
-        parts = [(n, c) for n, c in self.intrinsic.named_children() if any(p.requires_grad for p in c.parameters())]
-        sums, names, count = None, [], 0  # metric sums stay on the device: one host sync per update
-        for _ in range(m.update_epochs):
-            keep = valid_idx[torch.rand(len(valid_idx), device=self.device) < m.update_proportion]
-            perm = keep[torch.randperm(len(keep), device=self.device)]
-            for idx in minibatches(perm, self.cfg.agent.num_minibatches) if len(perm) else ():
-                loss, metrics = self.intrinsic.loss(self._transitions(idx))
-                self.int_optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                metrics = {f"intrinsic/{k}": v for k, v in metrics.items()}
-                metrics["grad_norm/intrinsic"] = grad_norm_tensor(params)
-                if len(parts) > 1:
-                    metrics.update({f"grad_norm/intrinsic_{n}": grad_norm_tensor(c.parameters()) for n, c in parts})
-                nn.utils.clip_grad_norm_(params, m.max_grad_norm)
-                self.int_optimizer.step()
-                metrics["losses/intrinsic"] = loss
-                names = list(metrics)
-                values = torch.stack([torch.as_tensor(v, device=self.device).detach().to(torch.float64).reshape(())
-                                      for v in metrics.values()])
-                sums = values if sums is None else sums + values
-                count += 1
-        return {} if sums is None else {k: v / count for k, v in zip(names, sums.tolist())}
+        return self.runtime.train(self.storage.rollout(), self.cfg.agent.num_minibatches)
 
     def compute_advantages(self) -> dict:
         s, a, m = self.storage, self.cfg.agent, self.cfg.method
@@ -414,7 +361,7 @@ class Trainer:
                 "advantages": m.ext_coef * adv_ext + m.int_coef * adv_int}
 
     def update_policy(self, gae: dict) -> dict:
-        if self.random_policy is not None:
+        if not self.policy.learns:
             return {}
         s, a = self.storage, self.cfg.agent
         if a.anneal_lr:
@@ -429,7 +376,7 @@ class Trainer:
             "returns_int": flat(gae["ret_int"]), "values_ext": flat(s.values_ext),
             "values_int": flat(s.values_int),
         }
-        use_int = self.intrinsic is not None and self.cfg.method.int_coef > 0
+        use_int = self.runtime.module is not None and self.cfg.method.int_coef > 0
         if self.agent.is_recurrent:  # whole env sequences, replayed from the rollout's first state
             seq = {"obs": s.obs, "actions": s.actions, "logprobs": s.logprobs,
                    "advantages": gae["advantages"], "returns_ext": gae["ret_ext"], "returns_int": gae["ret_int"],
@@ -495,7 +442,7 @@ class Trainer:
                 t0 = time.perf_counter()
                 self.score_intrinsic()
                 self.nan_guard.check_rollout()
-                int_update = self.train_intrinsic() if self.random_policy is None else {}
+                int_update = self.train_intrinsic()
                 t1 = time.perf_counter()
                 self._bootstrap_values()
                 gae = self.compute_advantages()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -20,6 +21,22 @@ def compose_config(overrides: list[str] | None = None):
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         return hydra_compose(config_name="config", overrides=list(overrides or []))
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Every test runs torch on one intra-op thread, then gets the previous setting back.
+
+    The tests' nets and batches are tiny: a second thread only adds synchronisation, and on
+    cores that other work shares it made some tests several times slower (the GRU recall test:
+    113 s on 2 threads, 19 s on 1, both on a 2-core VM under load). Subprocesses are not
+    covered: tests that launch ``python -m curiosity.train`` pass ``OMP_NUM_THREADS=1`` or
+    rely on a parallel sweep's own one-thread-per-run rule (``torch_threads=0``).
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 TINY = [

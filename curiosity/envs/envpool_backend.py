@@ -78,9 +78,12 @@ def compact_grid_space(view: int) -> gym.spaces.Box:
 
 
 class EnvpoolGridVectorEnv:
-    """N copies of an envpool MiniGrid task with ``GridVectorEnv``'s reset/step interface."""
+    """N copies of an envpool MiniGrid task with ``GridVectorEnv``'s reset/step interface
+    (a ``curiosity.envs.interface.VectorEnv``)."""
 
     backend = "envpool"
+    full_grid_space = None  # envpool cannot report the predictor's grid (the factory falls back)
+    snapshottable = False  # the C++ envs' state cannot be saved: a resume restarts episodes
 
     def __init__(self, env_cfg, seed: int, generation: int = 0):
         import envpool
@@ -173,6 +176,12 @@ class EnvpoolGridVectorEnv:
         out["valid"] = valid
         self._reset_next = done
         return grid, reward, terminated, truncated, out
+
+    def snapshot(self) -> bytes:
+        raise RuntimeError("env.backend=envpool: the C++ envs' state cannot be saved")
+
+    def restore(self, blob: bytes) -> None:
+        raise RuntimeError("env.backend=envpool: the C++ envs' state cannot be restored")
 
     def close(self) -> None:
         close = getattr(self.pool, "close", None)

@@ -32,8 +32,8 @@ class EnvConfig:
 class EnvSpecSummary:
     """Static facts about the task the trainer and analysis need."""
 
-    obs_shape: tuple[int, int, int]
-    num_actions: int
-    grid_width: int
-    grid_height: int
-    max_steps: int
+    obs_shape: tuple[int, int, int]  # shape of the policy's observation: a grid of cells x 4 planes (uint8)
+    num_actions: int  # size of the discrete action space
+    grid_width: int  # width of the task's grid in cells (envpool: the widest env's)
+    grid_height: int  # height of the task's grid in cells (envpool: the tallest env's)
+    max_steps: int  # episode time limit in steps (env.max_episode_steps when set, else the task's own)

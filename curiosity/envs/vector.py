@@ -21,6 +21,7 @@ downstream can train on one (gymnasium's default ``NEXT_STEP`` trap).
 from __future__ import annotations
 
 import importlib
+import pickle
 
 import gymnasium as gym
 import numpy as np
@@ -90,7 +91,8 @@ def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: boo
 
 
 class GridVectorEnv:
-    """N copies of a wrapped MiniGrid task on gymnasium's sync or async vector env."""
+    """N copies of a wrapped MiniGrid task on gymnasium's sync or async vector env
+    (a ``curiosity.envs.interface.VectorEnv``)."""
 
     backend = "python"
 
@@ -102,6 +104,7 @@ class GridVectorEnv:
                for _ in range(env_cfg.num_envs)]
         cls = AsyncVectorEnv if env_cfg.vectorization == "async" else SyncVectorEnv
         self.venv = cls(fns, autoreset_mode=AutoresetMode.SAME_STEP)
+        self.vectorization = env_cfg.vectorization
         self.num_envs = env_cfg.num_envs
         self.seed = seed
         # one reset seed per env from the run's SeedSequence (never seed + i: see curiosity.seeding)
@@ -156,6 +159,23 @@ class GridVectorEnv:
                 out["next_full_grid"][i] = info["final_info"]["full_grid"][i]
                 out["next_full_grid_fixed"][i] = info["final_info"]["full_grid_succ"][i]
         return obs, reward.astype(np.float32), terminated, truncated, out
+
+    @property
+    def snapshottable(self) -> bool:
+        """The sync envs live in this process and can be pickled; async workers cannot."""
+        return self.vectorization == "sync"
+
+    def snapshot(self) -> bytes:
+        """The pickled envs (raises what pickling raises: a user task may hold a lambda)."""
+        if not self.snapshottable:
+            raise RuntimeError(f"env.vectorization={self.vectorization}: the envs live in worker processes")
+        return pickle.dumps(self.venv.envs)
+
+    def restore(self, blob: bytes) -> None:
+        """The envs of a :meth:`snapshot`, in the state they were saved in."""
+        if not self.snapshottable:
+            raise RuntimeError(f"env.vectorization={self.vectorization}: the envs live in worker processes")
+        self.venv.envs = pickle.loads(blob)
 
     def close(self) -> None:
         self.venv.close()

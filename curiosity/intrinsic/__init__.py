@@ -1,4 +1,9 @@
-"""Intrinsic rewards: the shared contract, normalization, and the forward-model predictors."""
+"""Intrinsic rewards: the shared contract, normalization, and the forward-model predictors.
+
+What runs a method (module, optimizer, normalizers, scoring, update schedule, state) is
+``curiosity.intrinsic.runtime.IntrinsicRuntime``, imported from there: it builds on the agent
+package's minibatch helper, which this package's own modules never need.
+"""
 
 from curiosity.intrinsic.base import IntrinsicModule
 from curiosity.intrinsic.normalization import (

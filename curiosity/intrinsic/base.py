@@ -3,16 +3,19 @@
 Forward models (``curiosity.intrinsic``) and baselines (``baselines/``) are ``nn.Module``
 subclasses of :class:`IntrinsicModule`, built by ``hydra.utils.instantiate`` from
 ``method.module`` with ``obs_space``, ``action_space`` and ``num_envs`` passed in. The
-trainer owns normalization (observation and reward), the optimizer and the update
-schedule; a method only maps transitions to a raw reward and to its own loss.
+runtime that owns the method in a run (``curiosity.intrinsic.runtime.IntrinsicRuntime``: the
+trainer, the tools and the library all use it) holds normalization (observation and reward),
+the optimizer and the update schedule; a method only maps transitions to a raw reward and to
+its own loss.
 
 Two ways to score:
 
-- ``reward(batch)``: stateless, any transitions in any order. The renderer, the heatmaps
-  and ``diagnose`` use it.
+- ``reward(batch)``: stateless, any transitions in any order: probe transitions out of any
+  episode (the heatmaps' grid of states, ``diagnose``'s held-out error); an episodic method
+  scores each as an episode's first step.
 - ``score_rollout(rollout)``: the whole rollout, ``(T, N)``, time first, with episode
   starts, done flags, validity and the agent's pose (``curiosity.intrinsic.rollout``). The
-  trainer uses it. The default scores the valid rows with ``reward`` in chunks; a stateful
+  trainer, the renderer's episodes, the library and the SB3 wrapper use it. The default scores the valid rows with ``reward`` in chunks; a stateful
   (episodic) method overrides it, walks forward in time and resets an env's episodic
   memory where ``rollout.episode_start`` says an episode begins. Such memory must live in
   the module's ``state_dict`` (registered buffers, or ``get_extra_state``), so checkpoints

@@ -12,10 +12,12 @@ The predictor's grids after a reset come from the innermost env's ``reset_infos`
     PPO("MlpPolicy", venv, n_steps=128, policy_kwargs={"normalize_images": False}).learn(100_000)
 
 Each step the wrapper scores the transitions (grid acted in, action, true successor: the
-terminal observation where an episode ended, never the reset one), normalizes the raw reward
-per env, and hands SB3 ``ext_coef * extrinsic + int_coef * intrinsic`` (the method's
-coefficients unless given). Every ``train_every`` steps (set it to PPO's ``n_steps``, so once
-per rollout) the method trains on the transitions gathered since, with the trainer's schedule.
+terminal observation where an episode ended, never the reset one) as the trainer scores a
+rollout, through the method's ``score_rollout`` with one episodic memory per env (an env's
+restarts on the first step after it reset), normalizes the raw reward per env, and hands SB3
+``ext_coef * extrinsic + int_coef * intrinsic`` (the method's coefficients unless given).
+Every ``train_every`` steps (set it to PPO's ``n_steps``, so once per rollout) the method
+trains on the transitions gathered since, with the trainer's schedule.
 
 Differences from this testbed's trainer, which SB3's single value head imposes: the two
 rewards are summed before GAE (the trainer keeps two value heads and sums advantages), so the
@@ -70,6 +72,7 @@ class IntrinsicRewardVecEnv(VecEnvWrapper):
         self._actions = None
         self._rollout: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._obs_stats_ready = False
+        self._episode_start = np.ones(self.num_envs, dtype=bool)  # the next step's obs begins an episode
 
     @staticmethod
     def _predictor_space(venv: VecEnv, method: DictConfig):
@@ -112,6 +115,7 @@ class IntrinsicRewardVecEnv(VecEnvWrapper):
             self._init_obs_stats()
         obs = self.venv.reset()
         self._current = self._grids(obs, self._reset_infos(), "current")
+        self._episode_start[:] = True
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -123,7 +127,9 @@ class IntrinsicRewardVecEnv(VecEnvWrapper):
         if self._current is None:
             raise RuntimeError("IntrinsicRewardVecEnv: step before reset")
         nxt = self._successors(obs, dones, infos)
-        raw = self.intrinsic.score(self._current, self._actions, nxt)
+        # one step of each env: episodic memory restarts where an env's episode began
+        raw = self.intrinsic.score(self._current, self._actions, nxt, episode_start=self._episode_start)
+        self._episode_start = np.asarray(dones, dtype=bool).copy()  # SB3 resets those envs: the next obs begins one
         norm = self.intrinsic.normalize(raw).cpu().numpy()
         raw = raw.cpu().numpy()
         for i, info in enumerate(infos):

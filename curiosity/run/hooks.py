@@ -42,8 +42,8 @@ class EvaluationHook(Hook):
 
     def after_iteration(self, trainer, row: dict) -> None:
         if self.evaluator.due(trainer.iteration, trainer.num_iterations):
-            self.evaluator.evaluate(None if trainer.random_policy is not None else trainer.agent,
-                                    trainer.iteration, trainer.iteration * trainer.batch_size)
+            # the policy's network (None for the random-action agent: uniform actions there too)
+            self.evaluator.evaluate(trainer.policy.network, trainer.iteration, trainer.iteration * trainer.batch_size)
 
     def close(self) -> None:
         if self.evaluator is not None:

@@ -95,8 +95,9 @@ class NanGuard:
         self.trainer = trainer
         it = lambda: trainer.iteration  # noqa: E731
         self.guards = [GradientGuard("agent", trainer.agent, trainer.optimizer, it)]
-        if trainer.intrinsic is not None and trainer.int_optimizer is not None:
-            self.guards.append(GradientGuard("intrinsic", trainer.intrinsic, trainer.int_optimizer, it))
+        runtime = trainer.runtime  # the method's module and optimizer (curiosity/intrinsic/runtime.py)
+        if runtime.module is not None and runtime.optimizer is not None:
+            self.guards.append(GradientGuard("intrinsic", runtime.module, runtime.optimizer, it))
 
     def check_rollout(self) -> None:
         s = self.trainer.storage

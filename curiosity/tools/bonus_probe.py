@@ -43,16 +43,23 @@ GOAL_ENV = "MiniGrid-Empty-8x8-v0"  # agent starts at (1, 1) facing east; the go
 
 
 class ScriptedPolicy:
-    """Plays fixed actions ``(T, N)`` in place of the random-action agent (same interface)."""
+    """Plays fixed actions ``(T, N)``, one row per rollout step, behind the trainer's policy
+    interface (``curiosity/agent/policy.py``): log-probabilities and values 0, and it does not
+    learn, so the trainer neither updates nor bootstraps from it (returns, not advantages)."""
+
+    learns = False
+    network = None
 
     def __init__(self, actions: np.ndarray):
         self.actions = np.asarray(actions)
         self.t = 0
 
-    def act(self, num_envs: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(self, obs: torch.Tensor, state: torch.Tensor, episode_start: np.ndarray):
+        n, device = obs.shape[0], obs.device
         a = torch.as_tensor(self.actions[self.t], device=device, dtype=torch.long)
         self.t += 1
-        return a, torch.zeros(num_envs, device=device)
+        zeros = torch.zeros(n, device=device)
+        return a, zeros, zeros, zeros, state
 
 
 def compose(overrides: list[str]):
@@ -174,7 +181,7 @@ def goal_forgone(method: str, view: str = "egocentric", extra: list[str] | None 
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, Path(tmp), hooks=[])
         try:
-            trainer.random_policy = ScriptedPolicy(actions)  # values stay 0: returns, not advantages
+            trainer.policy = ScriptedPolicy(actions)  # values stay 0: returns, not advantages
             trainer.iteration += 1
             trainer.collect_rollout({"env": 0.0, "inference": 0.0, "storage": 0.0})
             trainer.score_intrinsic()

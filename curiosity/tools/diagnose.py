@@ -31,15 +31,14 @@ import torch  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 from hydra.core.global_hydra import GlobalHydra  # noqa: E402
 from minigrid.core.actions import Actions  # noqa: E402
-from torch import nn  # noqa: E402
 from torch.distributions import Categorical  # noqa: E402
 
 from curiosity import paths  # noqa: E402
 from curiosity.agent import ActorCritic  # noqa: E402
 from curiosity.config import ConfigError, register_configs, validate  # noqa: E402
-from curiosity.envs import make_vector_env, onehot_planes_batched  # noqa: E402
+from curiosity.envs import make_vector_env  # noqa: E402
 from curiosity.intrinsic import ObsNormalizer, TransitionBatch  # noqa: E402
-from curiosity.intrinsic.build import build_intrinsic  # noqa: E402
+from curiosity.intrinsic.runtime import IntrinsicRuntime  # noqa: E402
 from curiosity.run.checkpoint import CHECKPOINT_DIR, LATEST  # noqa: E402
 
 CONF_DIR = str(paths.CONF_DIR)
@@ -122,30 +121,29 @@ def to_batch(data: dict, idx: torch.Tensor, obs_norm: ObsNormalizer) -> Transiti
 
 
 def train_offline(cfg, collected: dict, updates: int, batch_size: int, eval_every: int, seed: int) -> list[dict]:
-    """Train a fresh predictor; one row per update (held-out error every ``eval_every``)."""
+    """Train a fresh predictor; one row per update (held-out error every ``eval_every``).
+
+    The method runs as in training (``IntrinsicRuntime``: its Adam at ``method.lr``, clip at
+    ``method.max_grad_norm``, inputs normalized by the training rows' statistics); the
+    held-out error is its stateless ``reward`` in eval mode, the row's loss its own training
+    loss (a method with nothing to train, a count, logs that loss and takes no step)."""
     torch.manual_seed(seed)
     m, data = cfg.method, collected["data"]
-    module = build_intrinsic(m, collected["obs_space"], collected["action_space"])
-    h, w, _ = collected["obs_space"].shape
-    obs_norm = ObsNormalizer((onehot_planes_batched(data["obs"][:1]).shape[1], h, w), enabled=m.obs_norm)
+    runtime = IntrinsicRuntime(m, collected["obs_space"], collected["action_space"], cfg.env.num_envs)
     n = len(data["action"])
     perm = torch.randperm(n)
     n_held = max(1, int(n * HELDOUT_FRACTION))
     held, train = perm[:n_held], perm[n_held:]
-    obs_norm.update(onehot_planes_batched(data["next_obs"][train]))
-    params = [p for p in module.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=m.lr)
+    runtime.observe(data["next_obs"][train])
     rows = []
     for update in range(1, updates + 1):
         idx = train[torch.randint(len(train), (min(batch_size, len(train)),))]
-        loss, _ = module.loss(to_batch(data, idx, obs_norm))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, m.max_grad_norm)
-        optimizer.step()
-        row = {"update": update, "train_loss": loss.item(), "heldout_error": float("nan")}
+        batch = to_batch(data, idx, runtime.obs_norm)
+        metrics = runtime.train_step(batch)
+        loss = metrics["losses/intrinsic"] if metrics else runtime.eval_loss(batch)
+        row = {"update": update, "train_loss": loss, "heldout_error": float("nan")}
         if update == 1 or update % eval_every == 0 or update == updates:
-            row["heldout_error"] = float(module.reward(to_batch(data, held, obs_norm)).mean())
+            row["heldout_error"] = float(runtime.reward(to_batch(data, held, runtime.obs_norm)).mean())
         rows.append(row)
     return rows
 

@@ -5,8 +5,11 @@
 - Intrinsic reward: for one layout (``env.reset(seed)``), the agent is placed on every
   cell it can stand on and reach from its start, facing each of the 4 directions, and
   every action is taken once from a copy of the env; the current predictor scores each
-  of these transitions exactly as in training, and the map shows the mean over directions
-  and actions, drawn over the layout. The full (x, y, dir, action) array is saved as .npy.
+  of these transitions with the inputs of training (``RunState.intrinsic_raw``: the run's
+  normalizers), and the map shows the mean over directions and actions, drawn over the
+  layout. The probe transitions belong to no episode: an episodic method (count, ride,
+  noveld, e3b) scores each as an episode's first step (its stateless ``reward``), so the map
+  shows its first-visit bonus. The full (x, y, dir, action) array is saved as .npy.
 - Visitation: the latest ``RUN_DIR/visitation/visits_frames*.npy`` (per-cell visit
   counts summed over all envs and, on procedurally generated tasks, over all layouts).
 """

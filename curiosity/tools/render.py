@@ -85,6 +85,9 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
     Episode k starts from ``env.reset(seed=seed + k)``. ``actions`` scripts the actions
     instead of the policy (one list for all episodes; an episode also stops when its
     script runs out). Sampling uses its own generator, so the caller's RNG is untouched.
+    The intrinsic reward of an episode's steps is scored once it ends, as the trainer scores
+    an env's episode (``RunState.intrinsic_episode``: an episodic method's memory starts
+    fresh with the episode and pays a revisit less than a first visit).
     """
     env = make_single_env(state.cfg.env, render_mode="rgb_array")
     base = env.unwrapped
@@ -96,6 +99,7 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
             camera = FrameCamera(base)
             ep_return, step = 0.0, 0
             memory = state.initial_memory()
+            images, steps, grids = [], [], []  # this episode's frames, records, predictor transitions
             while True:
                 image = camera.frame()
                 if actions is not None and step >= len(actions):
@@ -111,25 +115,31 @@ def play_episodes(state: RunState, episodes: int = 1, seed: int = 0, actions=Non
                 pred_obs = state.predictor_grid(env, obs)
                 next_obs, reward, terminated, truncated, info = env.step(action)
                 pred_next = state.predictor_grid(env, next_obs, centre=(x, y))
-                raw = float(state.intrinsic_raw(pred_obs, [action], pred_next)[0])
                 ep_return += float(reward)
-                record = {
+                steps.append({
                     "episode": ep, "step": step, "action": action, "action_name": _action_name(action),
                     "agent_x": x, "agent_y": y, "agent_dir": d,
-                    "reward_ext": float(reward), "reward_int_raw": raw,
-                    "reward_int_norm": float(state.normalize_intrinsic(raw)),
+                    "reward_ext": float(reward), "reward_int_raw": None, "reward_int_norm": None,  # at the end
                     "value_ext": float(v_ext[0]), "value_int": float(v_int[0]),
                     "predictor_error": state.predictor_error(pred_obs, [action], pred_next),
                     "action_probs": [float(p) for p in probs[0]],
                     "terminated": bool(terminated), "truncated": bool(truncated),
                     "tv": {k: bool(info[k]) for k in TV_KEYS if k in info} or None,
-                }
-                records.append(record)
-                frames.append(compose_frame(image, panel_lines(record)))
+                })
+                images.append(image)
+                grids.append((pred_obs, action, pred_next))
                 obs, step = next_obs, step + 1
                 if terminated or truncated:
                     image = camera.frame()
                     break
+            if steps:  # the episode's intrinsic rewards, its memory used as in training
+                raw = state.intrinsic_episode(np.stack([g[0] for g in grids]), [g[1] for g in grids],
+                                              np.stack([g[2] for g in grids]))
+                for record, r in zip(steps, raw):
+                    record["reward_int_raw"] = float(r)
+                    record["reward_int_norm"] = float(state.normalize_intrinsic(float(r)))
+            records.extend(steps)
+            frames.extend(compose_frame(im, panel_lines(r)) for im, r in zip(images, steps))
             end = {"episode": ep, "steps": step, "return": ep_return,
                    "success": bool(records and records[-1]["terminated"] and records[-1]["reward_ext"] > 0)}
             frames.append(compose_frame(image, end_lines(end)))

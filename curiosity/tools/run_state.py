@@ -1,11 +1,20 @@
-"""A run's policy, predictor and normalizers, and the per-transition values they give.
+"""A run's policy and its method's runtime, and the per-transition values they give.
 
 The renderer and the heatmaps load a run once (from a checkpoint, or borrowed from a live
 ``Trainer`` for periodic rendering) and then ask it the same questions the trainer asks
 during a rollout: action probabilities, both value estimates, the raw intrinsic reward
 (predictor inputs normalized exactly as in ``Trainer._transitions``), the normalized
 intrinsic reward (divided by the running std of intrinsic returns) and the predictor's
-own loss on the transition. Nothing here updates any statistic.
+own loss on the transition. The method is the run's ``IntrinsicRuntime``
+(``curiosity/intrinsic/runtime.py``), built as the trainer builds it (with the run's
+``env.num_envs``, so the episodic memory of a checkpoint fits). Nothing here updates any
+statistic, nor leaves a trace in the method's episodic memory.
+
+Two ways to score: :meth:`RunState.intrinsic_episode` scores one episode's transitions in
+order with the method's episodic memory (fresh at the episode's start), as the trainer
+scores an env's episode: the renderer's panel. :meth:`RunState.intrinsic_raw` scores probe
+transitions out of any episode with the stateless ``reward`` (an episodic method: as an
+episode's first step): the heatmaps.
 
 With ``method.predictor_full_obs`` the predictor scores the fully observed grid while the
 policy keeps its own view: ``predictor_grid(env, obs)`` gives whichever the predictor sees.
@@ -17,7 +26,6 @@ next step, with ``episode_start=True`` on an episode's first observation.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +34,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from curiosity.agent import ActorCritic
-from curiosity.envs import OBS_PLANES, make_single_env
+from curiosity.envs import make_single_env
 from curiosity.envs.full_grid import compact_full_grid, full_grid_space
 from curiosity.intrinsic import (
     IntrinsicModule,
@@ -34,20 +42,10 @@ from curiosity.intrinsic import (
     ObsNormalizer,
     TransitionBatch,
 )
+from curiosity.intrinsic.runtime import IntrinsicRuntime, eval_mode, predictor_sees_full_grid
 from curiosity.run.checkpoint import CHECKPOINT_DIR, LATEST
 
-
-@contextlib.contextmanager
-def eval_mode(module: torch.nn.Module | None):
-    """Put ``module`` in eval mode for the block and restore its previous mode after."""
-    was_training = module is not None and module.training
-    if module is not None:
-        module.eval()
-    try:
-        yield
-    finally:
-        if was_training:
-            module.train()
+__all__ = ["RunState", "eval_mode"]
 
 
 @dataclass
@@ -56,11 +54,21 @@ class RunState:
 
     cfg: DictConfig
     agent: ActorCritic
-    intrinsic: IntrinsicModule | None
-    obs_norm: ObsNormalizer
-    rew_norm: IntrinsicRewardNormalizer
+    runtime: IntrinsicRuntime  # the method: module, normalizers (curiosity/intrinsic/runtime.py)
     device: torch.device
     frames: int | None  # training frames behind these weights (None: untrained)
+
+    @property
+    def intrinsic(self) -> IntrinsicModule | None:
+        return self.runtime.module
+
+    @property
+    def obs_norm(self) -> ObsNormalizer:
+        return self.runtime.obs_norm
+
+    @property
+    def rew_norm(self) -> IntrinsicRewardNormalizer:
+        return self.runtime.rew_norm
 
     @property
     def acts_randomly(self) -> bool:
@@ -68,7 +76,8 @@ class RunState:
 
     @property
     def predictor_full_obs(self) -> bool:
-        return bool(self.cfg.method.get("predictor_full_obs", False))
+        """Whether the predictor reads its own grid, as the trainer decides (a method with a module)."""
+        return predictor_sees_full_grid(self.cfg.method)
 
     @property
     def predictor_crop(self) -> int:
@@ -81,9 +90,9 @@ class RunState:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_trainer(cls, trainer) -> RunState:
-        """Borrow a live trainer's modules (no copy: scoring does not change them)."""
-        return cls(trainer.cfg, trainer.agent, trainer.intrinsic, trainer.obs_norm, trainer.rew_norm,
-                   trainer.device, trainer.iteration * trainer.batch_size)
+        """Borrow a live trainer's policy and runtime (no copy: scoring leaves them as they were)."""
+        return cls(trainer.cfg, trainer.agent, trainer.runtime, trainer.device,
+                   trainer.iteration * trainer.batch_size)
 
     @classmethod
     def load(cls, run_dir: Path, checkpoint: Path | None = None, device: str = "cpu") -> RunState:
@@ -92,10 +101,6 @@ class RunState:
         Without any checkpoint, builds freshly initialised modules from RUN_DIR/config.yaml
         (an untrained policy and predictor, seeded by the run's seed).
         """
-        from curiosity.intrinsic.build import (
-            build_intrinsic,  # the trainer's own builder: same errors
-        )
-
         run_dir = Path(run_dir)
         path = Path(checkpoint) if checkpoint is not None else run_dir / CHECKPOINT_DIR / LATEST
         state = None
@@ -114,46 +119,42 @@ class RunState:
         obs_space, action_space = probe.observation_space, probe.action_space
         a, m = cfg.agent, cfg.method
         pred_space = (full_grid_space(probe, int(m.get("predictor_crop", 0)))
-                      if m.get("predictor_full_obs", False) else obs_space)
+                      if predictor_sees_full_grid(m) else obs_space)
         probe.close()
         agent = ActorCritic(obs_space.shape, int(action_space.n), a.conv_channels, a.hidden_size,
                             recurrent=a.get("recurrent", "none")).to(dev)
-        intrinsic = build_intrinsic(m, pred_space, action_space)
-        if intrinsic is not None:
-            intrinsic.to(dev)
-        h, w, _ = pred_space.shape
-        obs_norm = ObsNormalizer((OBS_PLANES, h, w), device=dev, enabled=m.obs_norm)
-        rew_norm = IntrinsicRewardNormalizer(cfg.env.num_envs, m.gamma_int, device=dev, enabled=m.reward_norm)
+        # as the trainer builds it: one episodic-memory stream per training env (the checkpoint's)
+        runtime = IntrinsicRuntime(m, pred_space, action_space, int(cfg.env.num_envs), dev)
         frames = None
         if state is not None:
             agent.load_state_dict(state["agent"])
-            if intrinsic is not None:
-                intrinsic.load_state_dict(state["intrinsic"])
-            obs_norm.load_state_dict(state["obs_norm"])
-            rew_norm.load_state_dict(state["rew_norm"])
+            runtime.load_state_dict(state)
             frames = int(state["frames"])
-        return cls(cfg, agent, intrinsic, obs_norm, rew_norm, dev, frames)
+        return cls(cfg, agent, runtime, dev, frames)
 
     # ------------------------------------------------------------------ questions
     def predictor_grid(self, env, obs: np.ndarray, centre=None) -> np.ndarray:
         """The grid the predictor sees in ``env``'s current state (``obs``: the policy's view).
 
-        ``centre``: the agent's cell the step was taken from, for a successor's window
-        (``method.predictor_crop``; default the agent's cell now).
+        ``centre``: for a successor, the agent's cell the step was taken from. As in training
+        (``RolloutStorage``), a forward model (``same_window_successor``) reads the successor
+        in the window the step was taken in (``method.predictor_crop``), every other method
+        the window re-centred on the agent's cell now (what it acts from next).
         """
         if not self.predictor_full_obs:
             return obs
-        return compact_full_grid(env, self.predictor_crop, centre)
+        return compact_full_grid(env, self.predictor_crop, centre if self.runtime.same_window_successor else None)
 
     def _grids(self, x) -> torch.Tensor:
         t = torch.as_tensor(np.asarray(x), device=self.device)
         return t.unsqueeze(0) if t.dim() == 3 else t
 
+    def _actions(self, action) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(action), dtype=torch.long, device=self.device).reshape(-1)
+
     def transitions(self, obs, action, next_obs) -> TransitionBatch:
         """A batch exactly as the trainer builds it (one-hot planes, then obs_norm)."""
-        obs_t, nxt_t = self._grids(obs), self._grids(next_obs)
-        act_t = torch.as_tensor(np.asarray(action), dtype=torch.long, device=self.device).reshape(-1)
-        return TransitionBatch.from_grids(obs_t, act_t, nxt_t, self.obs_norm)
+        return self.runtime.transitions(self._grids(obs), self._actions(action), self._grids(next_obs))
 
     def initial_memory(self, batch: int = 1) -> torch.Tensor:
         """The policy's state before an episode's first step, (batch, S) (S = 0: feed-forward)."""
@@ -187,12 +188,22 @@ class RunState:
 
     @torch.no_grad()
     def intrinsic_raw(self, obs, action, next_obs) -> np.ndarray:
-        """The predictor's raw intrinsic reward per transition (zeros without a predictor)."""
+        """The stateless raw intrinsic reward per probe transition (zeros without a predictor):
+        the module's ``reward``, for an episodic method as if each began an episode."""
         n = len(np.asarray(action).reshape(-1))
         if self.intrinsic is None:
             return np.zeros(n)
-        with eval_mode(self.intrinsic):
-            return self.intrinsic.reward(self.transitions(obs, action, next_obs)).float().cpu().numpy()
+        return self.runtime.reward(self.transitions(obs, action, next_obs)).cpu().numpy()
+
+    @torch.no_grad()
+    def intrinsic_episode(self, obs, action, next_obs) -> np.ndarray:
+        """The raw intrinsic reward of one episode's transitions, in order from its first step,
+        as the trainer scores them (``score_rollout`` with the method's episodic memory, fresh
+        at the episode's start; the run's memory is left as it was). Zeros without a predictor."""
+        n = len(np.asarray(action).reshape(-1))
+        if self.intrinsic is None or n == 0:
+            return np.zeros(n)
+        return self.runtime.score_episode(self._grids(obs), self._actions(action), self._grids(next_obs)).cpu().numpy()
 
     def normalize_intrinsic(self, raw: np.ndarray) -> np.ndarray:
         """Raw reward divided by the running std of intrinsic returns (as the trainer does)."""
@@ -205,6 +216,4 @@ class RunState:
         """The predictor's own training loss on this one transition (NaN without a predictor)."""
         if self.intrinsic is None:
             return float("nan")
-        with eval_mode(self.intrinsic):
-            loss, _ = self.intrinsic.loss(self.transitions(obs, action, next_obs))
-        return float(loss)
+        return self.runtime.eval_loss(self.transitions(obs, action, next_obs))

@@ -2,9 +2,10 @@
 
 Streams random-policy transitions of a noisy-TV task (``env.noisy_tv=remote``) in
 iterations of ``env.num_envs x agent.num_steps``, as the trainer sees them, and trains a
-fresh module on each iteration with the trainer's schedule: running observation
-normalization, ``method.update_epochs`` epochs of ``agent.num_minibatches`` minibatches over
-a ``method.update_proportion`` draw, Adam at ``method.lr``, gradient clip
+fresh module on each iteration with the trainer's own schedule (``IntrinsicRuntime.train``,
+``curiosity/intrinsic/runtime.py``): running observation normalization,
+``method.update_epochs`` epochs of exactly ``agent.num_minibatches`` minibatches over a
+``method.update_proportion`` draw, Adam at ``method.lr``, gradient clip
 ``method.max_grad_norm``. At the chosen iterations it scores held-out transitions from
 another seed and reports the mean reward on TV transitions (the remote action,
 ``env.tv_remote_action``) against all others. ``--settings`` overrides (lr, epochs) per
@@ -22,17 +23,14 @@ ratio (tv / other), tv_share (TV's share of the summed reward; its share of the 
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import torch
-from torch import nn
+from omegaconf import OmegaConf
 
 from curiosity.config import ConfigError
-from curiosity.envs import onehot_planes_batched
-from curiosity.intrinsic import ObsNormalizer
-from curiosity.tools.diagnose import collect, compose_method, to_batch, write_csv
-from curiosity.trainer import build_intrinsic
+from curiosity.intrinsic.runtime import IntrinsicRuntime, grid_rollout
+from curiosity.tools.diagnose import collect, compose_method, write_csv
 
 HELDOUT_SEED_OFFSET = 1000
 
@@ -57,34 +55,21 @@ def train_and_score(cfg, stream: dict, held: dict, lr: float, epochs: int, score
     and after the last full chunk (invalid rows at episode ends make the stream a little
     shorter than asked, so that may be one iteration early)."""
     torch.manual_seed(seed)
-    m, data = cfg.method, stream["data"]
-    module = build_intrinsic(m, stream["obs_space"], stream["action_space"])
-    params = [p for p in module.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr)
-    h, w, _ = stream["obs_space"].shape
-    planes = onehot_planes_batched(data["obs"][:1]).shape[1]
-    obs_norm = ObsNormalizer((planes, h, w), enabled=m.obs_norm)
+    data, held_data = stream["data"], held["data"]
+    m = OmegaConf.merge(cfg.method, {"lr": lr, "update_epochs": epochs})  # this setting's schedule
+    runtime = IntrinsicRuntime(m, stream["obs_space"], stream["action_space"], cfg.env.num_envs)
     chunk = cfg.env.num_envs * cfg.agent.num_steps
-    tv = held["data"]["action"] == cfg.env.tv_remote_action
+    tv = held_data["action"] == cfg.env.tv_remote_action
     last = len(data["action"]) // chunk
     rows = []
     for iteration in range(1, last + 1):
-        rows_idx = torch.arange((iteration - 1) * chunk, iteration * chunk)
-        obs_norm.update(onehot_planes_batched(data["next_obs"][rows_idx]))
-        for _ in range(epochs):
-            keep = rows_idx[torch.rand(len(rows_idx)) < m.update_proportion]
-            perm = keep[torch.randperm(len(keep))]
-            mb = max(1, math.ceil(len(perm) / cfg.agent.num_minibatches))
-            for i in range(0, len(perm), mb):
-                loss, _ = module.loss(to_batch(data, perm[i : i + mb], obs_norm))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                nn.utils.clip_grad_norm_(params, m.max_grad_norm)
-                optimizer.step()
+        part = slice((iteration - 1) * chunk, iteration * chunk)
+        runtime.observe(data["next_obs"][part])
+        # one iteration's rows (training reads no episode structure: one column will do)
+        runtime.train(grid_rollout(data["obs"][part, None], data["action"][part, None], data["next_obs"][part, None]),
+                      cfg.agent.num_minibatches)
         if iteration in score_at or iteration == last:
-            module.eval()
-            reward = module.reward(to_batch(held["data"], torch.arange(len(tv)), obs_norm))
-            module.train()
+            reward = runtime.reward(runtime.transitions(held_data["obs"], held_data["action"], held_data["next_obs"]))
             tv_mean, other_mean = float(reward[tv].mean()), float(reward[~tv].mean())
             total = reward.sum()
             rows.append({"method": m.name, "lr": lr, "epochs": epochs, "iteration": iteration,

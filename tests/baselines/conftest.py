@@ -50,15 +50,6 @@ def fit(module, batch: TransitionBatch, steps: int, lr: float = 1e-3) -> None:
         opt.step()
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small nets on a shared machine run fastest on one thread (and repeat exactly)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def spaces():
     """(obs_space, action_space) of the toy grids."""

@@ -27,6 +27,7 @@ def test_reused_bootstrap_values_equal_a_full_forward_pass(tiny_cfg, tmp_path):
 def test_torch_threads_setting_is_applied(tiny_cfg, tmp_path):
     before = torch.get_num_threads()
     try:
+        torch.set_num_threads(2)  # (the suite runs on one thread: start from another setting)
         trainer = Trainer(tiny_cfg("torch_threads=1", "total_frames=256"), tmp_path)
         assert torch.get_num_threads() == 1
         trainer.close()

@@ -3,10 +3,12 @@
 import csv
 
 import numpy as np
+import pytest
 
 from curiosity.trainer import Trainer
 
 
+@pytest.mark.slow  # a learning check: 2 x 12,288 frames (`make test-all` runs it, `make test` does not)
 def test_ppo_learns_empty_room_far_beyond_random(compose, tmp_path):
     """MiniGrid-Empty-5x5: the goal is 4-5 steps away (return ~0.96); random actions take ~60."""
     overrides = ["env.id=MiniGrid-Empty-5x5-v0", "env.num_envs=8", "agent.num_steps=64",

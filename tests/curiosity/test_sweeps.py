@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -127,6 +128,7 @@ def test_joblib_sweep_completes_then_rerun_skips_finished_and_resumes_unfinished
         assert "skipping" in (_run_dir(sweep_dir, method, seed) / "train.log").read_text()
 
 
+@pytest.mark.slow  # the second launcher, 5 processes (`make test-all`); joblib's sweep above is in `make test`
 def test_submitit_local_sweep_writes_four_complete_runs(tmp_path):
     sweep_dir = tmp_path / "sweep"
     _sweep(sweep_dir, "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10")

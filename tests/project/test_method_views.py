@@ -58,8 +58,18 @@ def _methods_with_a_module() -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("view", VIEWS, ids=[v[0] for v in VIEWS])
-@pytest.mark.parametrize("name", _methods_with_a_module())
+# the one long case (625 tokens through the transformer, 4 predictor epochs; its preset uses
+# the 9x9 window): `make test-all` runs it, `make test` the other views and methods
+SLOW_CASES = {("forward_transformer", "whole_25x25")}
+CASES = [
+    pytest.param(name, view, id=f"{name}-{view[0]}",
+                 marks=[pytest.mark.slow] if (name, view[0]) in SLOW_CASES else [])
+    for view in VIEWS
+    for name in _methods_with_a_module()
+]
+
+
+@pytest.mark.parametrize(("name", "view"), CASES)
 def test_every_method_trains_on_every_predictor_view(tiny_cfg, tmp_path, name, view):
     _, overrides, grid = view
     cfg = tiny_cfg(f"method={name}", *TINY, *overrides)

@@ -75,6 +75,7 @@ def test_feed_forward_network_is_unchanged_and_cores_have_their_state_sizes(kind
         ActorCritic((7, 7, 4), 7, recurrent="rnn")
 
 
+@pytest.mark.slow  # a learning check: 800 Adam steps (`make test-all` runs it, `make test` does not)
 def test_gru_learns_to_recall_a_cue_four_steps_back():
     """Supervised, the shape of the memory task: a cue (key or ball in one cell) in an
     episode's first view, four identical hallway views after it; the policy must name the

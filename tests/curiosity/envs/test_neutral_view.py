@@ -74,7 +74,7 @@ def test_a_second_noop_in_the_same_place_earns_no_first_visit_bonus():
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, Path(tmp), hooks=[])
         try:
-            trainer.random_policy = ScriptedPolicy(np.asarray(actions))
+            trainer.policy = ScriptedPolicy(np.asarray(actions))
             trainer.collect_rollout({"env": 0.0, "inference": 0.0, "storage": 0.0})
             trainer.score_intrinsic()
             raw = trainer.storage.rewards_int_raw[:, 0].tolist()

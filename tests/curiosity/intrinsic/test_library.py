@@ -143,3 +143,63 @@ def test_save_and_load_restore_scores_statistics_and_optimizer(tmp_path):
     torch.manual_seed(1)
     b = loaded.train_step(cur, act, nxt)
     assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+
+
+EPISODIC = ("count", "ride", "noveld", "e3b")
+LEFT, RIGHT, FORWARD = 0, 1, 2
+
+
+def scripted(env, method, actions, seed: int = 0):
+    """(current grids, actions, successor grids) of ``actions`` from ``env.reset(seed)``."""
+    obs, info = env.reset(seed=seed)
+    cur, nxt = [], []
+    for a in actions:
+        cur.append(predictor_grids(obs, info, method, "current"))
+        obs, _, _, _, info = env.step(a)
+        nxt.append(predictor_grids(obs, info, method, "successor"))
+    return np.stack(cur), np.asarray(actions), np.stack(nxt)
+
+
+@pytest.mark.parametrize("name", EPISODIC)
+def test_score_keeps_each_envs_episodic_memory(name):
+    """Issue 28: ``score`` went through the stateless ``reward``, so the episodic methods lost
+    their memory (a count paid 1 for every visit). Turning left, right and left again revisits
+    the first successor: within the episode it pays less the second time, and a new episode
+    (``episode_start``) pays it as a first visit again."""
+    torch.manual_seed(0)
+    fresh, env = build(name)
+    cur, act, nxt = scripted(env, fresh.method, [LEFT, RIGHT, LEFT])
+    raw = fresh.score(cur, act, nxt).numpy()
+    assert raw[0] > 0 and raw[2] < raw[0], raw  # the revisit (step 2) pays less than the first visit
+    again = fresh.score(cur[2:], act[2:], nxt[2:], episode_start=[True]).numpy()
+    assert again[0] == pytest.approx(raw[0], rel=1e-5)  # a new episode: a first visit again
+
+
+def test_score_takes_whole_steps_of_the_envs():
+    count, env = build("count", num_envs=2)
+    cur, act, nxt = scripted(env, count.method, [LEFT, RIGHT, LEFT, RIGHT])
+    with pytest.raises(ValueError, match="a multiple of 2"):
+        count.score(cur[:3], act[:3], nxt[:3])
+    # two envs, two steps each (rows time-major), both reaching the same successor twice: one
+    # memory per env, so each pays 1 then 1/sqrt(2) (a shared memory would count it 4 times)
+    rows = [0, 0, 2, 2]
+    raw = count.score(cur[rows], act[rows], nxt[rows]).numpy()
+    assert raw == pytest.approx([1.0, 1.0, 2 ** -0.5, 2 ** -0.5])
+
+
+@pytest.mark.parametrize("rows, steps", [(9, 4), (8, 4), (3, 3)])
+def test_train_takes_exactly_num_minibatches_steps(rows, steps):
+    """Issue 28: the library cut minibatches by ceiling size (9 rows in 4 minibatches gave 3
+    steps); the trainer takes exactly ``num_minibatches`` (``curiosity.agent.ppo.minibatches``)."""
+    rnd, env = build("rnd")
+    assert rnd.method.update_proportion == 1.0 and rnd.method.update_epochs == 1
+    cur, act, nxt = rollout(env, rnd.method, rows)
+    sizes, real = [], rnd.module.loss
+
+    def counting(batch):
+        sizes.append(len(batch))
+        return real(batch)
+
+    rnd.module.loss = counting
+    rnd.train(cur, act, nxt, num_minibatches=4)
+    assert len(sizes) == steps and sum(sizes) == rows and max(sizes) - min(sizes) <= 1, sizes

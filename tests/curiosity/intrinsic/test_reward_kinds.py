@@ -24,6 +24,7 @@ from curiosity.config import ConfigError
 from curiosity.envs import make_single_env
 from curiosity.envs.wrappers import NUM_COLORS, NUM_OBJECTS, NUM_STATES
 from curiosity.intrinsic.base import TransitionBatch
+from curiosity.intrinsic.build import build_intrinsic
 from curiosity.intrinsic.forward_conv import ForwardConv
 from curiosity.intrinsic.forward_transformer import ForwardTransformer
 from curiosity.intrinsic.reward_kinds import (
@@ -33,7 +34,7 @@ from curiosity.intrinsic.reward_kinds import (
     progress_reward,
 )
 from curiosity.intrinsic.targets import grid_error, grid_excess_surprise
-from curiosity.trainer import Trainer, build_intrinsic
+from curiosity.trainer import Trainer
 
 SIZE, TV = 5, 6
 RULE_A, RULE_B = [0, 1, 2], [3, 4, 5]

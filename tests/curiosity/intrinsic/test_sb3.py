@@ -33,9 +33,9 @@ class ScoreSpy:
     def __init__(self, intrinsic: IntrinsicReward):
         self.calls, self.score = [], intrinsic.score
 
-    def __call__(self, obs, action, next_obs, update_obs_stats=True):
+    def __call__(self, obs, action, next_obs, update_obs_stats=True, episode_start=None):
         self.calls.append((np.array(obs), np.array(action), np.array(next_obs)))
-        return self.score(obs, action, next_obs, update_obs_stats)
+        return self.score(obs, action, next_obs, update_obs_stats, episode_start)
 
 
 @pytest.mark.parametrize("name", ["rnd", "forward_conv"])
@@ -104,3 +104,26 @@ def test_mismatched_reward_streams_are_refused():
     venv = DummyVecEnv([lambda: make_env(ENV, method) for _ in range(2)])
     with pytest.raises(ValueError, match="1 reward streams, the VecEnv has 2 envs"):
         IntrinsicRewardVecEnv(venv, one, train_every=8)
+
+
+@pytest.mark.parametrize("name", ["count", "ride", "noveld", "e3b"])
+def test_the_wrapper_scores_with_per_env_episodic_memory(name):
+    """Issue 28: the wrapper scored through the stateless ``reward``, so an episodic method
+    paid a revisit within an episode as a first visit. Left, right, left revisits the first
+    successor in every env: it pays less the second time; after the envs reset (time limit 3),
+    the first step of the new episodes pays a first visit again (count: 1)."""
+    torch.manual_seed(0)
+    method = compose_method(name)
+    venv = DummyVecEnv([lambda: make_env(ENV, method, max_episode_steps=3) for _ in range(N_ENVS)])
+    venv.seed(0)
+    venv = IntrinsicRewardVecEnv(venv, method, train_every=1000, seed=0)
+    venv.reset()
+    raw = []
+    for action in (0, 1, 0, 0):  # left, right, left (the episodes end), left again
+        venv.step_async(np.full(N_ENVS, action))
+        _, _, dones, infos = venv.step_wait()
+        raw.append([info["intrinsic_reward_raw"] for info in infos])
+    raw = np.asarray(raw)
+    assert (raw[0] > 0).all() and (raw[2] < raw[0]).all(), raw
+    if name == "count":  # fresh memory in the new episodes: a first visit pays 1
+        assert (raw[3] == 1.0).all(), raw

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from curiosity.agent import ActorCritic
-from curiosity.envs import OBS_PLANES, make_single_env
+from curiosity.envs import make_single_env
 from curiosity.envs.wrappers import AGENT_IDX
-from curiosity.intrinsic import IntrinsicModule, IntrinsicRewardNormalizer, ObsNormalizer
+from curiosity.intrinsic import IntrinsicModule
+from curiosity.intrinsic.runtime import IntrinsicRuntime
 from curiosity.tools.heatmaps import (
     intrinsic_reward_grid,
     latest_visitation,
@@ -42,11 +43,9 @@ def _probe_state(compose, env: str):
     cfg = compose([f"env={env}", "env.full_obs=true", "agent.hidden_size=16", "agent.conv_channels=4"])
     probe_env = make_single_env(cfg.env)
     obs_space, act_space = probe_env.observation_space, probe_env.action_space
-    h, w, _ = obs_space.shape
     agent = ActorCritic(obs_space.shape, int(act_space.n), 4, 16)
-    return RunState(cfg, agent, AgentPositionProbe(obs_space, act_space),
-                    ObsNormalizer((OBS_PLANES, h, w), enabled=False),
-                    IntrinsicRewardNormalizer(1, 0.99), torch.device("cpu"), frames=None)
+    runtime = IntrinsicRuntime(cfg.method, obs_space, act_space, module=AgentPositionProbe(obs_space, act_space))
+    return RunState(cfg, agent, runtime, torch.device("cpu"), frames=None)
 
 
 def test_reachable_cells_of_an_empty_room():
@@ -83,7 +82,7 @@ def test_heatmap_files_and_method_none_error(compose, tmp_path):
     png = write_intrinsic_heatmap(state, tmp_path / "h" / "intrinsic.png", seed=1)
     assert png.exists() and png.stat().st_size > 1000
     assert np.load(tmp_path / "h" / "intrinsic.npy").shape == (5, 5, 4, state.num_actions)
-    state.intrinsic = None
+    state.runtime.module = None
     with pytest.raises(ValueError, match="no intrinsic module"):
         intrinsic_reward_grid(state, seed=1)
 

@@ -41,3 +41,29 @@ def test_probe_needs_the_remote_tv(tmp_path):
     with pytest.raises(ConfigError, match="env.noisy_tv=none"):
         run(["disagreement"], [(1e-3, 1)], ["env.num_envs=2", "agent.num_steps=16"], tmp_path,
             iterations=1, score_at=set(), heldout=64, seed=0)
+
+
+def test_probe_takes_exactly_num_minibatches_steps(monkeypatch):
+    """Issue 28: the probe cut minibatches by ceiling size (9 rows in 4 minibatches gave 3
+    steps); the trainer takes exactly ``agent.num_minibatches`` (``curiosity.agent.ppo.minibatches``)."""
+    from baselines.disagreement import Disagreement
+    from curiosity.tools.diagnose import collect, compose_method
+    from curiosity.tools.tv_probe import train_and_score
+
+    cfg = compose_method("disagreement", ["+experiment=noisy_tv", "env.noisy_tv=remote", "env.num_envs=1",
+                                          "agent.num_steps=9", "agent.num_minibatches=3"])
+    # 9 rows in 4 minibatches: what a ragged draw gives (update_proportion < 1, envpool's rows)
+    cfg.agent.num_minibatches = 4
+    assert cfg.method.update_proportion == 1.0
+    stream = collect(cfg, "random", 9, None, seed=0)  # one iteration of 1 env x 9 steps
+    held = collect(cfg, "random", 64, None, seed=1)
+    sizes, real = [], Disagreement.loss
+
+    def counting(self, batch):
+        sizes.append(len(batch))
+        return real(self, batch)
+
+    monkeypatch.setattr(Disagreement, "loss", counting)
+    rows = train_and_score(cfg, stream, held, lr=1e-3, epochs=1, score_at=set(), seed=0)
+    assert [r["iteration"] for r in rows] == [1]
+    assert sizes == [3, 2, 2, 2]  # 4 steps of near-equal size, as the trainer's update
