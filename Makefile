@@ -30,10 +30,10 @@ demo: setup
 # the CLI multirun over every method; the submitit launcher's sweep; forward_transformer on
 # the whole 25x25 grid). test-all runs those too.
 test: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n auto -m "not slow"
 
 test-all: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: setup
 	$(PY) -m ruff check curiosity baselines analysis tests

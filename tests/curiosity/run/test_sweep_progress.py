@@ -142,7 +142,8 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_terminal_gets_one_redrawn_line_and_failures_by_name(tmp_path):
+def test_terminal_gets_one_redrawn_line_and_failures_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal whatever runs the test (pytest-xdist: none)
     _run(tmp_path, "method=rnd,seed=1", frames=[512], status=(TOKEN, "running", 0))
     out = _Terminal()
     monitor = SweepMonitor(tmp_path, TOKEN, total=3, default_budget=2048, stream=out)
