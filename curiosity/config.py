@@ -116,6 +116,20 @@ def register_configs() -> None:
     cs.store(name="train_schema", node=TrainConfig)
 
 
+def compose_config(overrides: list[str]) -> DictConfig:
+    """The root config for ``overrides``, composed from ``conf/`` as the CLI composes it
+    (unvalidated: callers that train call :func:`validate`). For tools that build a run in process."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from curiosity.paths import CONF_DIR
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides))
+
+
 def _check(ok: bool, key: str, value, why: str) -> None:
     if not ok:
         raise ConfigError(f"{key}={value}: {why}")

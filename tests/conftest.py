@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-from hydra import compose as hydra_compose
-from hydra import initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 
-from curiosity.config import register_configs
-
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+from curiosity.config import compose_config as _compose
 
 
 def compose_config(overrides: list[str] | None = None):
-    """The composed root config for ``overrides`` (no validation)."""
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        return hydra_compose(config_name="config", overrides=list(overrides or []))
+    """The composed root config for ``overrides`` (no validation), as the CLI composes it."""
+    return _compose(list(overrides or []))
 
 
 @pytest.fixture(autouse=True)

@@ -40,18 +40,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from torch.utils.flop_counter import FlopCounterMode
 
 from curiosity import paths
-from curiosity.config import register_configs, validate
+from curiosity.config import compose_config, validate
 from curiosity.envs import make_vector_env
 from curiosity.run.run_info import _cpu_model
 from curiosity.tools.sb3_peer import sb3_available, sb3_ppo_sps
 from curiosity.trainer import Trainer
 
-CONF_DIR = paths.CONF_DIR
 ENV = "doorkey_8x8"
 BASELINE_METHOD = "none"  # SPS ratios are relative to extrinsic-only PPO
 PEER_METHOD = "sb3_ppo"  # Stable-Baselines3's PPO, timed in the same run (--peer)
@@ -66,15 +63,12 @@ def available_methods() -> list[str]:
 
 def compose_bench_config(method: str, backend: str, num_envs: int, torch_threads: int, extra=()):
     """The config a `make bench` run trains with: the CLI's composition plus bench overrides."""
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[
-            f"env={ENV}", f"method={method}", f"env.backend={backend}", f"env.num_envs={num_envs}",
-            f"torch_threads={torch_threads}", "total_frames=100000000", "resume=false",
-            "logger.wandb_mode=disabled", "logger.progress=false", "logger.checkpoint_every=0",
-            "logger.visitation_every=0", *extra,
-        ])
+    cfg = compose_config([
+        f"env={ENV}", f"method={method}", f"env.backend={backend}", f"env.num_envs={num_envs}",
+        f"torch_threads={torch_threads}", "total_frames=100000000", "resume=false",
+        "logger.wandb_mode=disabled", "logger.progress=false", "logger.checkpoint_every=0",
+        "logger.visitation_every=0", *extra,
+    ])
     validate(cfg)
     return cfg
 

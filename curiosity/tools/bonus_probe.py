@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from minigrid.core.actions import Actions
 
-from curiosity.config import ConfigError, register_configs, validate
+from curiosity.config import ConfigError, compose_config, validate
 
 ACTION_TYPES = ("turn", "move", "blocked", "pickup", "drop", "toggle", "noop")
 GOAL_ENV = "MiniGrid-Empty-8x8-v0"  # agent starts at (1, 1) facing east; the goal is at (6, 6)
@@ -63,16 +63,8 @@ class ScriptedPolicy:
 
 
 def compose(overrides: list[str]):
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    from curiosity.paths import CONF_DIR
-
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = hydra_compose(config_name="config", overrides=overrides)
+    """The validated root config for ``overrides``."""
+    cfg = compose_config(overrides)
     validate(cfg)
     return cfg
 

@@ -28,30 +28,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from hydra import compose, initialize_config_dir  # noqa: E402
-from hydra.core.global_hydra import GlobalHydra  # noqa: E402
 from minigrid.core.actions import Actions  # noqa: E402
 from torch.distributions import Categorical  # noqa: E402
 
-from curiosity import paths  # noqa: E402
 from curiosity.agent import ActorCritic  # noqa: E402
-from curiosity.config import ConfigError, register_configs, validate  # noqa: E402
+from curiosity.config import ConfigError, compose_config, validate  # noqa: E402
 from curiosity.envs import make_vector_env  # noqa: E402
 from curiosity.intrinsic import ObsNormalizer, TransitionBatch  # noqa: E402
 from curiosity.intrinsic.runtime import IntrinsicRuntime  # noqa: E402
 from curiosity.run.checkpoint import CHECKPOINT_DIR, LATEST  # noqa: E402
 
-CONF_DIR = str(paths.CONF_DIR)
 SOURCES = ("null", "random", "checkpoint")
 NULL_ACTION = int(Actions.done)  # does nothing in most tasks
 HELDOUT_FRACTION = 0.2
 
 
 def compose_method(method: str, overrides: list[str]):
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"method={method}", *overrides])
+    cfg = compose_config([f"method={method}", *overrides])
     validate(cfg)
     if cfg.method.module is None:
         raise ConfigError(f"method={method}: has no predictor (method.module is null)")

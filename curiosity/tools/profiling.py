@@ -23,13 +23,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 
-from curiosity import paths
-from curiosity.config import ConfigError, register_configs, validate
+from curiosity.config import ConfigError, validate
+from curiosity.config import compose_config as base_compose
 
-CONF_DIR = str(paths.CONF_DIR)
 QUIET = ["logger.wandb_mode=disabled", "logger.progress=false", "logger.checkpoint_every=0",
          "logger.visitation_every=0", "logger.render_every=0", "resume=false"]
 # (trainer method, label); the order is the order of the table
@@ -45,10 +42,7 @@ ROLLOUT_TIMERS = [("env", "rollout: env step"), ("inference", "rollout: policy i
 
 
 def compose_config(overrides: list[str]):
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        return compose(config_name="config", overrides=[*overrides, *QUIET])
+    return base_compose([*overrides, *QUIET])
 
 
 class PhaseTimer:
