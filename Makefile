@@ -52,8 +52,10 @@ noisy-tv: setup
 	OMP_NUM_THREADS=1 $(PY) -m curiosity.train -m +experiment=noisy_tv hydra/launcher=joblib hydra.launcher.n_jobs=2 sweep_id=$(TV_SWEEP)
 	$(PY) -m analysis.report runs/noisy_tv/$(TV_SWEEP) $(TV_METRICS)
 
-# speed: SPS of every method on DoorKey-8x8 (python and envpool backends), time split, GFLOP/s
-# against a matmul peak; table on the terminal, CSV in bench_results/. BENCH_ARGS="--iterations 4"
+# speed: SPS of every method on MultiRoom-N4-S5 (the comparison's task), one thread per process and
+# one process per core as the sweeps run, medians of 3, beside SB3's PPO timed in the same run;
+# time split (env, inference, intrinsic scoring / training, PPO update), GFLOP/s against a matmul
+# peak; table on the terminal, CSV in bench_results/. BENCH_ARGS="--methods none,rnd --repeats 5"
 bench: setup
 	$(PY) -m curiosity.tools.bench $(BENCH_ARGS)
 

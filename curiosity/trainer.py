@@ -435,20 +435,24 @@ class Trainer:
         try:
             while self.iteration < stop_at:
                 start = time.perf_counter()
-                timers = {"env": 0.0, "inference": 0.0, "storage": 0.0, "intrinsic": 0.0, "update": 0.0}
+                # intrinsic_score: scoring the rollout; intrinsic_train: the method's own update
+                timers = {"env": 0.0, "inference": 0.0, "storage": 0.0, "intrinsic_score": 0.0,
+                          "intrinsic_train": 0.0, "update": 0.0}
                 self.iteration += 1
                 episodes = self.collect_rollout(timers)
 
                 t0 = time.perf_counter()
                 self.score_intrinsic()
                 self.nan_guard.check_rollout()
+                t_scored = time.perf_counter()
                 int_update = self.train_intrinsic()
                 t1 = time.perf_counter()
                 self._bootstrap_values()
                 gae = self.compute_advantages()
                 update = self.update_policy(gae)
                 t2 = time.perf_counter()
-                timers["intrinsic"] += t1 - t0
+                timers["intrinsic_score"] += t_scored - t0
+                timers["intrinsic_train"] += t1 - t_scored
                 timers["update"] += t2 - t1
                 self.elapsed += time.perf_counter() - start
 

@@ -65,7 +65,7 @@ def test_overlay_values_equal_the_trainers_logged_values(tiny_cfg, tmp_path, pre
     cfg = tiny_cfg("env=doorkey_5x5", "total_frames=256", f"method.predictor_full_obs={predictor_full_obs}", *RND)
     trainer = Trainer(cfg, tmp_path)
     try:
-        timers = dict.fromkeys(("env", "inference", "storage", "intrinsic", "update"), 0.0)
+        timers = dict.fromkeys(("env", "inference", "storage", "intrinsic_score", "intrinsic_train", "update"), 0.0)
         trainer.iteration = 1
         trainer.collect_rollout(timers)
         trainer.score_intrinsic()
