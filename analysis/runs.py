@@ -350,17 +350,23 @@ def predictor_view(config: dict) -> str:
         view = f"window {crop}x{crop}" if crop else "whole grid"
     else:
         view = "whole grid" if env.get("full_obs") else "egocentric 7x7"
-    return view + privileged_inputs(module)
+    return view + privileged_inputs(module, method.get("count_key", "own"))
 
 
 PRIVILEGED_COUNT_KEYS = {"pose": "pose", "state": "exact state"}  # count keys the policy never observes
 
 
-def privileged_inputs(module: dict) -> str:
+def privileged_inputs(module: dict, count_key: str = "own") -> str:
     """`` + count on exact state (privileged)`` where the module counts a privileged key
-    (``baselines.count``: ``key`` of count, ``count_key`` of ride and noveld), else ``""``."""
-    for kwarg in ("key", "count_key"):
-        what = PRIVILEGED_COUNT_KEYS.get(str(module.get(kwarg)))
+    (``baselines.count``: ``key`` of count, ``count_key`` of ride and noveld, or the run's
+    ``method.count_key`` over them), else ``""``."""
+    from curiosity.intrinsic.build import count_kwargs
+
+    keys = [module.get(kwarg) for kwarg in ("key", "count_key")]
+    if count_key not in (None, "own") and count_kwargs(module):
+        keys = [count_key]  # the view preset's key replaced the module's own
+    for key in keys:
+        what = PRIVILEGED_COUNT_KEYS.get(str(key))
         if what:
             return f" + count on {what} (privileged)"
     return ""

@@ -67,6 +67,10 @@ class MethodConfig:
     predictor_full_obs: bool = False  # predictor sees the whole grid while the policy keeps its own view
     # with predictor_full_obs: an odd k >= 3 cuts a k x k world-aligned window around the agent
     predictor_crop: int = 0  # 0: the whole grid (no effect when predictor_full_obs=false)
+    # the key of every count inside a method (count's module.key, ride's and noveld's
+    # module.count_key): own (each module's own setting) | obs | pose | state (the exact full
+    # state, privileged); a view preset sets it for every method at once (conf/view/privileged.yaml)
+    count_key: str = "own"
     # tuning record, ignored by training (curiosity/run/tuning.py, docs/fair_protocol.md):
     # space (values per method.* key, in the method's yaml), trials / trial / draw_seed (set
     # by conf/experiment/tune.yaml), point (the values a trial ran with), selected (a tuned yaml)
@@ -216,6 +220,8 @@ def validate(cfg: DictConfig) -> None:
     _check(m.obs_norm_init_steps >= 0, "method.obs_norm_init_steps", m.obs_norm_init_steps, "must be >= 0")
     _check(m.predictor_crop == 0 or (m.predictor_crop >= 3 and m.predictor_crop % 2 == 1),
            "method.predictor_crop", m.predictor_crop, "must be 0 (whole grid) or an odd number >= 3")
+    _check(m.count_key in ("own", "obs", "pose", "state"), "method.count_key", m.count_key,
+           "must be own, obs, pose or state")
     if m.module is not None:
         _check_module_target(m.module)
     _check(0 <= e.train_levels < (1 << 30), "env.train_levels", e.train_levels,

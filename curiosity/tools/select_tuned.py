@@ -36,8 +36,14 @@ from curiosity.tools.prog import prog_name
 
 RULE = (
     "highest mean AUC of {metric} over the tuning seeds at the budget; ties: fewer mean "
-    "frames to {metric} >= {threshold:g} (never reached = the budget); then the lower trial id"
+    "frames to {metric} >= {threshold:g} (never reached = the budget); then the lower trial id; "
+    "trials whose AUCs span less than {separation:g} did not separate: the defaults (the lowest "
+    "trial id) are kept"
 )
+# the smallest spread of the trials' mean AUCs that counts as a difference between settings
+# (issue 27: a method whose trials do not separate is reported as such, its selection is not
+# the noise's winner)
+SEPARATION = 0.05
 
 
 @dataclass
@@ -105,6 +111,12 @@ def score_trials(
     return sorted(trials.values(), key=lambda t: (t.task, t.method, t.trial)), budgets
 
 
+def separated(trials: list[Trial]) -> bool:
+    """Whether the complete trials' mean AUCs span at least :data:`SEPARATION`."""
+    aucs = [t.auc for t in trials if t.complete]
+    return len(aucs) > 1 and max(aucs) - min(aucs) >= SEPARATION
+
+
 def best(trials: list[Trial]) -> Trial:
     """The selection rule (:data:`RULE`) over one method's complete trials."""
     complete = [t for t in trials if t.complete]
@@ -112,6 +124,8 @@ def best(trials: list[Trial]) -> Trial:
         raise ValueError(
             f"method {trials[0].method} on {trials[0].task}: no trial with every seed at the budget"
         )
+    if not separated(complete):  # no setting beat another: keep the defaults, not the noise's pick
+        return min(complete, key=lambda t: t.trial)
     return min(complete, key=lambda t: (-t.auc, t.frames_to, t.trial))
 
 
@@ -129,7 +143,8 @@ def tuned_yaml(
     run = chosen.runs[0]
     method = {k: v for k, v in run.config["method"].items() if k != "tune"}
     tune = run.config["method"]["tune"]
-    rule = RULE.format(metric=metric, threshold=threshold)
+    rule = RULE.format(metric=metric, threshold=threshold, separation=SEPARATION)
+    apart = separated(trials)
     scores = [
         {
             "trial": t.trial,
@@ -154,6 +169,7 @@ def tuned_yaml(
             "seeds": chosen.seeds,
             "budget": budget,
             "trials_run": len(trials),
+            "separated": apart,
             "rule": rule,
             "command": command,
         },
@@ -168,6 +184,8 @@ def tuned_yaml(
         f"predictor_full_obs={method.get('predictor_full_obs')} predictor_crop={method.get('predictor_crop')}.",
         "# Space: " + "; ".join(f"{k}: {v}" for k, v in (tune.get("space") or {}).items()),
         f"# Rule: {rule}.",
+        *([] if apart else ["# The trials did NOT separate (AUC spread below the margin): the defaults are kept;"
+                            " report this method as untuned, not ranked by its tuning."]),
         "# Scores (trial: mean AUC, mean frames to threshold, point):",
         *[
             f"#   {s['trial']}: {'-' if s['auc'] is None else format(s['auc'], '.4f')}, "
@@ -189,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Pick each method's best tuning trial (conf/experiment/"
         "tune.yaml runs) and write conf/method/tuned/<task>/<method>.yaml.",
         epilog="Rule: "
-        + RULE.format(metric="the metric", threshold=0.5).replace(">= 0.5", ">= --threshold")
+        + RULE.format(metric="the metric", threshold=0.5, separation=SEPARATION).replace(
+            ">= 0.5", ">= --threshold")
         + ". docs/fair_protocol.md",
     )
     parser.add_argument("runs_dir", type=Path, help="folder of tuning runs (searched recursively)")
@@ -267,7 +286,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
         path = args.out_dir / slug / f"{method}.yaml"
         print(
             f"{method} on {slug}: trial {chosen.trial} {chosen.point} (AUC {chosen.auc:.4f}, "
-            f"{sum(t.complete for t in group)}/{len(group)} complete trials)"
+            f"{sum(t.complete for t in group)}/{len(group)} complete trials"
+            + ("" if separated(group) else "; the trials did not separate: defaults kept") + ")"
             + ("" if args.dry_run else f" -> {path}")
         )
         if not args.dry_run:

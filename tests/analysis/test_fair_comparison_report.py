@@ -28,6 +28,13 @@ RND = {"_target_": "baselines.rnd.RND"}
         ({"module": {"_target_": "baselines.ride.RIDE", "count_key": "pose"}, "predictor_full_obs": True,
           "predictor_crop": 9}, {}, "window 9x9 + count on pose (privileged)"),
         ({"module": {"_target_": "baselines.ride.RIDE", "count_key": "obs"}}, {}, "egocentric 7x7"),
+        # the privileged arm's view preset (method.count_key) over the module's own key
+        ({"module": {"_target_": "baselines.noveld.NovelD"}, "predictor_full_obs": True, "predictor_crop": 9,
+          "count_key": "state"}, {}, "window 9x9 + count on exact state (privileged)"),
+        ({"module": {"_target_": "baselines.count.CountBonus", "key": "state"}, "count_key": "obs"}, {},
+         "egocentric 7x7"),
+        ({"module": RND, "predictor_full_obs": True, "predictor_crop": 9, "count_key": "state"}, {},
+         "window 9x9"),  # rnd counts nothing: the arm's key does not make it privileged
     ],
 )
 def test_predictor_view(method, env, view):

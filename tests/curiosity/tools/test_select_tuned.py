@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from curiosity.config import register_configs, validate
-from curiosity.tools.select_tuned import Trial, best, main, task_slug
+from curiosity.tools.select_tuned import Trial, best, main, separated, task_slug
 
 REPO = Path(__file__).resolve().parents[3]
 SPACE = {"int_coef": [0.5, 1.0, 2.0], "lr": [1.0e-4, 1.0e-3]}
@@ -141,6 +141,17 @@ def test_ties_go_to_fewer_frames_then_the_lower_trial():
     assert best([trial(0, 0.1, 1.0), trial(1, 0.9, 1.0, complete=False)]).trial == 0
     with pytest.raises(ValueError, match="no trial with every seed"):
         best([trial(0, 0.1, 1.0, complete=False)])
+
+
+def test_trials_that_do_not_separate_keep_the_defaults():
+    """Issue 27: AUCs within the margin (e.g. every trial at 0 success) are noise, not a ranking."""
+    def trial(i, auc, frames):
+        return Trial("t", "rnd", i, auc=auc, frames_to=frames, complete=True)
+
+    flat = [trial(0, 0.0, 300.0), trial(1, 0.0, 300.0), trial(2, 0.03, 250.0), trial(3, 0.01, 300.0)]
+    assert not separated(flat) and best(flat).trial == 0  # not trial 2, the noise's winner
+    apart = [trial(0, 0.0, 300.0), trial(1, 0.2, 200.0), trial(2, 0.03, 250.0)]
+    assert separated(apart) and best(apart).trial == 1
 
 
 def test_dry_run_writes_nothing_and_a_folder_without_trials_is_refused(
