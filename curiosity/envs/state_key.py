@@ -7,15 +7,20 @@ episodic counts inside ride and noveld) reads this key. It is privileged informa
 policy never sees the whole grid.
 
 The key is a 63-bit hash of (the layout at reset, the agent's cell and direction, the carried
-object, every cell whose content differs from the reset layout). Encoding the whole grid
-each step is a Python loop over every cell (625 on MultiRoom's 25 x 25 grid), so the grid is
-encoded once per episode and each step looks only at the cells that can have changed: those
-holding a door, key, ball or box at reset (and wherever such an object is now), and the cell
-in front of the agent at every executed pickup, drop or toggle. Within an episode two steps
-get one key if and only if the full grid, pose and carried object are equal
-(``tests/curiosity/envs/test_state_key.py`` checks this against the full encoding); across
-episodes (a lifelong count) equal keys also need the same layout at reset. A task that
-rewrites other cells by itself (none of MiniGrid's) would need them added here.
+object, every cell whose content differs from the reset layout, in (x, y) order). Encoding
+the whole grid each step is a Python loop over every cell (625 on MultiRoom's 25 x 25 grid),
+so the grid's codes live in a ``curiosity.envs.grid_cache.EncodedGrid``: encoded once per
+episode, then only the cells that can have changed are re-encoded each step (cells that got
+another object, found by an identity comparison of the cell list; cells holding a door, key,
+ball, box or any object whose code can change in place), and the changed cells are a numpy
+comparison with the codes at reset. Within an episode two steps get one key if and only if
+the full grid, pose and carried object are equal (``tests/curiosity/envs/test_state_key.py``
+checks this against the full encoding); across episodes (a lifelong count) equal keys also
+need the same layout at reset. Until issue 29 the key looked at the cells holding a door,
+key, ball or box at reset or now and the cell in front of the agent at every executed pickup,
+drop or toggle; the keys are the same (``test_full_grid_incremental.py`` checks the new key
+against that one at every step of random walks), and a task that moves objects by itself
+needs nothing more now.
 The hash is ``blake2b``, the same in every process (Python's ``hash`` of bytes is not).
 """
 
@@ -25,12 +30,9 @@ import hashlib
 
 import gymnasium as gym
 import numpy as np
-from minigrid.core.actions import Actions
-from minigrid.core.constants import OBJECT_TO_IDX
 
-CHANGEABLE = ("door", "key", "ball", "box")  # object types whose cell can change in an episode
-GRID_ACTIONS = (int(Actions.pickup), int(Actions.drop), int(Actions.toggle))  # act on the front cell
-EMPTY = (OBJECT_TO_IDX["empty"], 0, 0)  # what Grid.encode writes for a free cell
+from curiosity.envs.grid_cache import EncodedGrid
+
 KEY_MASK = (1 << 63) - 1
 
 
@@ -46,47 +48,37 @@ class StateKey(gym.Wrapper):
         super().__init__(env)
         self._layout = b""
         self._reset_codes = None
-        self._objects: list = []
-        self._touched: set[tuple[int, int]] = set()  # cells that may differ from the reset layout
+        self.cache = EncodedGrid()  # the grid's codes now, kept current a few cells per step
+        self._base = env.unwrapped  # gymnasium's `unwrapped` walks the chain on every read
+        self._changed = (-1, b"")  # (cache version, bytes of the cells changed since reset)
 
     def reset(self, *, seed=None, options=None):
+        """Reset, encode the layout once for the episode, report its key."""
         obs, info = self.env.reset(seed=seed, options=options)
-        grid = self.env.unwrapped.grid
-        self._reset_codes = grid.encode()  # (W, H, 3): once per episode
+        self.cache.reset(self._base.grid)
+        self._reset_codes = self.cache.codes.copy()  # (W, H, 3): Grid.encode() at reset
         self._layout = self._reset_codes.tobytes() + np.array(self._reset_codes.shape, np.int64).tobytes()
-        self._objects = [o for o in grid.grid if o is not None and o.type in CHANGEABLE]
-        # their cells at reset (Grid.set, which some tasks use for doors, leaves cur_pos None)
-        self._touched = {(i % grid.width, i // grid.width) for i, o in enumerate(grid.grid)
-                         if o is not None and o.type in CHANGEABLE}
         info["state_key"] = self.key()
         return obs, info
 
     def step(self, action):
-        base = self.env.unwrapped
-        front = tuple(int(v) for v in base.front_pos)  # the cell a pickup, drop or toggle acts on
+        """Step and report the key of the state reached."""
         obs, reward, terminated, truncated, info = self.env.step(action)
-        if int(info.get("executed_action", action)) in GRID_ACTIONS:  # sticky actions: what ran
-            self._touched.add(front)
         info["state_key"] = self.key()
         return obs, reward, terminated, truncated, info
 
     def key(self) -> int:
-        base = self.env.unwrapped
-        grid = base.grid
-        cells = set(self._touched)
-        for obj in self._objects:  # where the changeable objects are now (carried: off the grid)
-            if obj.cur_pos is not None:
-                cells.add((int(obj.cur_pos[0]), int(obj.cur_pos[1])))
-        changed = []
-        for x, y in sorted(cells):
-            if 0 <= x < grid.width and 0 <= y < grid.height:
-                obj = grid.get(x, y)
-                code = EMPTY if obj is None else tuple(int(v) for v in obj.encode())
-                if code != tuple(int(v) for v in self._reset_codes[x, y]):
-                    changed.extend((x, y, *code))
+        """The hash of (layout at reset, pose, carried object, cells changed since reset)."""
+        base = self._base
+        self.cache.update(base.grid)  # a few cells (idempotent: calling key() twice is fine)
+        if self._changed[0] != self.cache.version:  # the codes changed: diff them with reset's
+            codes = self.cache.codes
+            cells = np.argwhere((codes != self._reset_codes).any(-1))  # (k, 2), sorted by (x, y)
+            changed = np.concatenate([cells, codes[cells[:, 0], cells[:, 1]]], axis=1).astype(np.int64)
+            self._changed = (self.cache.version, changed.tobytes())
         carried = (-1, -1, -1) if base.carrying is None else tuple(int(v) for v in base.carrying.encode())
         pose = (int(base.agent_pos[0]), int(base.agent_pos[1]), int(base.agent_dir))
-        return digest(self._layout + np.array(pose + carried + tuple(changed), np.int64).tobytes())
+        return digest(self._layout + np.array(pose + carried, np.int64).tobytes() + self._changed[1])
 
 
 def full_state_bytes(env: gym.Env) -> bytes:

@@ -81,7 +81,7 @@ def make_single_env(env_cfg, render_mode: str | None = None, full_grid_info: boo
     if env_cfg.sticky_action_prob > 0:
         env = StickyActions(env, env_cfg.sticky_action_prob)
     env = StepInfo(env)
-    if state_keys:  # outside sticky actions: it reads the executed action
+    if state_keys:  # after every wrapper that changes the grid: it hashes the state the step left
         env = StateKey(env)
     env = CompactGridObs(env, full_obs=env_cfg.full_obs)
     env = wrap_noisy_tv_compact(env, env_cfg)  # remote TV: scrambles the compact grid

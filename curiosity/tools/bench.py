@@ -83,6 +83,8 @@ def compose_bench_config(method: str, backend: str, num_envs: int, torch_threads
     """The config a `make bench` run trains with: the CLI's composition plus bench overrides
     (an ``env=`` among ``extra`` replaces the default task)."""
     task = [] if any(o.startswith("env=") for o in extra) else [f"env={ENV}"]
+    if method == BASELINE_METHOD:  # method.* overrides size the measured methods (e.g.
+        extra = [o for o in extra if not o.lstrip("+~").startswith("method.")]  # num_heads), not none
     cfg = compose_config([
         *task, f"method={method}", f"env.backend={backend}", f"env.num_envs={num_envs}",
         f"torch_threads={torch_threads}", "total_frames=100000000", "resume=false",

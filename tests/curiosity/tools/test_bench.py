@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from curiosity.tools.bench import available_methods, main, matmul_peak_gflops, summarize, target_ratio
+from curiosity.tools.bench import (
+    available_methods,
+    main,
+    matmul_peak_gflops,
+    summarize,
+    target_ratio,
+)
 
 TINY = ["agent.num_steps=16", "agent.num_minibatches=2", "agent.update_epochs=1",
         "agent.hidden_size=16", "agent.conv_channels=8"]
