@@ -32,10 +32,11 @@ after the step cut from the window the step was taken in, the *change* target of
 forward models (``IntrinsicModule.same_window_successor``). A pose reached by two routes
 thus gives one grid, and a no-op repeats the grid it starts from.
 
-**No per-cell Python per step** (issue 29). ``FullGridInfo`` keeps the grid's codes in a
-``curiosity.envs.grid_cache.EncodedGrid``: the whole grid encoded once per episode, then
-only the cells that can have changed re-encoded after each step; every window is a slice of
-it (padded with ``unseen``) plus the agent's cell and the remote TV's screen. The stateless
+**No per-cell Python per step** (issue 29). ``FullGridInfo`` reads the grid's codes from
+the env's one ``curiosity.envs.grid_cache.EncodedGrid`` (shared with the policy's view and
+the state key): the whole grid encoded once per episode, then only the cells that can have
+changed re-encoded after each step; every window is a slice of it (padded with ``unseen``)
+plus the agent's cell and the remote TV's screen. The stateless
 :func:`compact_full_grid` (the renderer, the heatmaps, the tests' reference) encodes the
 window's cells from the world objects each call, as every step did before; the two agree bit
 for bit (``tests/curiosity/envs/test_full_grid_incremental.py``).
@@ -47,7 +48,7 @@ import gymnasium as gym
 import numpy as np
 from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 
-from curiosity.envs.grid_cache import EMPTY_CODE, UNSEEN_IDX, EncodedGrid
+from curiosity.envs.grid_cache import EMPTY_CODE, UNSEEN_IDX, shared_cache
 from curiosity.envs.wrappers import NUM_COLORS, NUM_DIRECTIONS, NUM_OBJECTS, NUM_STATES
 
 CARRY_STATE = {"key": 1, "ball": 2, "box": 2}  # agent cell's state channel: what it carries
@@ -173,7 +174,7 @@ class FullGridInfo(gym.Wrapper):
         self.crop = crop
         self.full_grid_space = full_grid_space(env, crop)
         self._centre = (0, 0)
-        self.cache = EncodedGrid(pad=crop // 2)  # padded so every window is a slice
+        self.cache = shared_cache(env, crop // 2)  # the env's one cache; every window a slice
         self._screens = _screen_wrappers(env)
         self._base = env.unwrapped  # gymnasium's `unwrapped` walks the chain on every read
 
@@ -193,9 +194,10 @@ class FullGridInfo(gym.Wrapper):
         return self._grids([None])[0]
 
     def reset(self, *, seed=None, options=None):
-        """Reset, encode the new layout whole (once per episode), report its grid."""
+        """Reset, report the new layout's grid (a new Grid object: the cache encodes it whole,
+        once per episode, whichever reader updates it first)."""
         obs, info = self.env.reset(seed=seed, options=options)
-        self.cache.reset(self._base.grid)
+        self.cache.update(self._base.grid)
         info["full_grid"] = info["full_grid_succ"] = self._current()
         return obs, info
 

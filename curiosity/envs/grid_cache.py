@@ -23,9 +23,13 @@ recolours a plain wall, goal, lava or floor in place (none of MiniGrid's does). 
 re-encode, and :meth:`EncodedGrid.stale_cells` compares the cache with a full encoding
 (``tests/curiosity/envs/test_full_grid_incremental.py``).
 
-Users: ``full_grid.FullGridInfo`` cuts the predictor's windows out of the cache (a padded
-array, so a window past the grid's edge is a plain slice), ``state_key.StateKey`` hashes
-the cells that differ from the layout at reset.
+Users: ``fast_view.FastEgocentricView`` gathers the policy's egocentric view from the cache,
+``full_grid.FullGridInfo`` cuts the predictor's windows out of it (a padded array, so a
+window past the grid's edge is a plain slice), ``state_key.StateKey`` hashes the cells that
+differ from the layout at reset. They share one cache per env (:func:`shared_cache`, kept on
+the task object), so a step re-encodes a changed cell once; every reader calls
+:meth:`EncodedGrid.update` before it reads (cheap when nothing changed: the list comparison
+and the live cells), since a wrapper may change the grid after another reader's update.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class EncodedGrid:
     ``unseen`` on every side, so :meth:`region` cuts a window reaching ``pad`` cells past
     the edge without copying. ``version`` grows with every write to ``codes``, so a reader
     can memoise what it derives from them (``StateKey`` its diff with the reset layout).
+    ``kinds`` holds every class that has held a cell since the last full encoding (the view
+    checks that it can tell from the codes which cells can be seen through).
     """
 
     slow = False  # True: every update re-encodes the whole grid (the reference, for tests)
@@ -65,6 +71,7 @@ class EncodedGrid:
         self._live: list[int] = []  # flat indices of the cells re-encoded every step
         self._live_xy = (np.zeros(0, np.intp), np.zeros(0, np.intp))
         self._live_codes: list = []  # their codes as in ``codes`` (skips unchanged writes)
+        self.kinds: set[type] = set()  # the classes of the cells' objects (NoneType included)
 
     def __getstate__(self) -> dict:
         """Pickled without ``codes``: a view into ``padded`` pickled apart from it comes back
@@ -87,6 +94,7 @@ class EncodedGrid:
         self.padded[..., 0] = UNSEEN_IDX
         self.codes = self.padded[p : p + w, p : p + h]
         self._refs = list(grid.grid)
+        self.kinds = set(map(type, self._refs))
         # Grid.encode()'s numbers, ~3x faster: one list of tuples, not a numpy write per cell
         self.codes[...] = np.array([EMPTY_CODE if o is None else o.encode() for o in self._refs],
                                    dtype=np.uint8).reshape(h, w, 3).transpose(1, 0, 2)
@@ -123,6 +131,7 @@ class EncodedGrid:
                 if obj is refs[i]:
                     continue
                 refs[i] = obj
+                self.kinds.add(type(obj))
                 self.codes[i % width, i // width] = EMPTY_CODE if obj is None else obj.encode()
                 if _constant(obj):
                     live.discard(i)
@@ -130,6 +139,13 @@ class EncodedGrid:
                     live.add(i)
         self._set_live(live)
         self.version += 1
+
+    def widen(self, pad: int) -> None:
+        """Make the padding at least ``pad`` cells (re-encoding the grid if it has one)."""
+        if pad > self.pad:
+            self.pad = int(pad)
+            if self.grid is not None:
+                self.reset(self.grid)
 
     def _set_live(self, indices) -> None:
         """Record the cells to re-encode every step, with their (x, y) for one numpy write."""
@@ -158,3 +174,18 @@ class EncodedGrid:
         """The (x, y) cells where the cache differs from ``grid.encode()`` (empty when the
         cache is current): what the tests check after every step."""
         return [tuple(int(v) for v in xy) for xy in np.argwhere((self.codes != grid.encode()).any(-1))]
+
+
+CACHE_ATTR = "encoded_grid"  # where the task object keeps its shared EncodedGrid
+
+
+def shared_cache(env, pad: int = 0) -> EncodedGrid:
+    """The one :class:`EncodedGrid` of ``env``'s task (created and kept on the task object
+    by the first caller), its padding widened to at least ``pad``."""
+    base = env.unwrapped
+    cache = vars(base).get(CACHE_ATTR)
+    if cache is None:
+        cache = EncodedGrid(pad)
+        setattr(base, CACHE_ATTR, cache)
+    cache.widen(pad)
+    return cache

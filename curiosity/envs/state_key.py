@@ -9,10 +9,11 @@ policy never sees the whole grid.
 The key is a 63-bit hash of (the layout at reset, the agent's cell and direction, the carried
 object, every cell whose content differs from the reset layout, in (x, y) order). Encoding
 the whole grid each step is a Python loop over every cell (625 on MultiRoom's 25 x 25 grid),
-so the grid's codes live in a ``curiosity.envs.grid_cache.EncodedGrid``: encoded once per
-episode, then only the cells that can have changed are re-encoded each step (cells that got
-another object, found by an identity comparison of the cell list; cells holding a door, key,
-ball, box or any object whose code can change in place), and the changed cells are a numpy
+so the grid's codes live in the env's one ``curiosity.envs.grid_cache.EncodedGrid``
+(shared with the policy's view and the predictor's grid): encoded once per episode, then
+only the cells that can have changed are re-encoded each step (cells that got another
+object, found by an identity comparison of the cell list; cells holding a door, key, ball,
+box or any object whose code can change in place), and the changed cells are a numpy
 comparison with the codes at reset. Within an episode two steps get one key if and only if
 the full grid, pose and carried object are equal (``tests/curiosity/envs/test_state_key.py``
 checks this against the full encoding); across episodes (a lifelong count) equal keys also
@@ -31,7 +32,7 @@ import hashlib
 import gymnasium as gym
 import numpy as np
 
-from curiosity.envs.grid_cache import EncodedGrid
+from curiosity.envs.grid_cache import shared_cache
 
 KEY_MASK = (1 << 63) - 1
 
@@ -48,14 +49,15 @@ class StateKey(gym.Wrapper):
         super().__init__(env)
         self._layout = b""
         self._reset_codes = None
-        self.cache = EncodedGrid()  # the grid's codes now, kept current a few cells per step
+        self.cache = shared_cache(env)  # the grid's codes now (the env's one cache, shared with the view)
         self._base = env.unwrapped  # gymnasium's `unwrapped` walks the chain on every read
         self._changed = (-1, b"")  # (cache version, bytes of the cells changed since reset)
 
     def reset(self, *, seed=None, options=None):
         """Reset, encode the layout once for the episode, report its key."""
         obs, info = self.env.reset(seed=seed, options=options)
-        self.cache.reset(self._base.grid)
+        self.cache.update(self._base.grid)  # a new Grid object: encoded whole (once per episode)
+        self._changed = (-1, b"")  # the diff is with this episode's layout
         self._reset_codes = self.cache.codes.copy()  # (W, H, 3): Grid.encode() at reset
         self._layout = self._reset_codes.tobytes() + np.array(self._reset_codes.shape, np.int64).tobytes()
         info["state_key"] = self.key()
