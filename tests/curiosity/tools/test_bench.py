@@ -117,6 +117,11 @@ def test_repeats_give_medians_ranges_and_the_target_verdict():
     assert table.meets["forward_transformer"] == "yes"  # 0.5 >= its 0.5 target
     assert table.meets["random"] == "" and table.meets["sb3_ppo"] == ""
     assert target_ratio("none") == 1.5 and target_ratio("rnd") == 1.0
+    drift = summarize(pd.DataFrame([{"method": m, "backend": "python", "repeat": r, "sps": sps}
+                                    for m, values in {"none": [150, 300], "sb3_ppo": [100, 200]}.items()
+                                    for r, sps in enumerate(values)])).set_index("method")
+    # load that halves every rate in one round moves the ratio of medians, not the round ratios
+    assert drift.sps_vs_sb3_rounds["none"] == pytest.approx(1.5)
     assert pd.isna(target_ratio("random"))
 
 
