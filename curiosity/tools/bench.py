@@ -214,7 +214,8 @@ def _worker_init(threads: int) -> None:
 
 
 def run_tasks(tasks: list[dict], jobs: int, torch_threads: int) -> list[dict]:
-    """Every measurement, ``jobs`` at a time in fresh worker processes (1: in this process)."""
+    """Every measurement, ``jobs`` at a time in spawned worker processes of ``torch_threads``
+    threads each (1: one at a time, in this process); a new Trainer per measurement."""
     def show(row):
         what = f"{row['sps']:8,.0f} SPS" if "sps" in row and pd.notna(row.get("sps")) else row.get("error")
         print(f"  {row['method']:>20s} {row['backend']:>8s} #{row['repeat'] + 1}: {what}", flush=True)
