@@ -31,6 +31,7 @@ far without adding to them (lifelong).
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 import torch
 
 from curiosity.intrinsic.base import IntrinsicModule
@@ -101,21 +102,88 @@ class CountBonus(IntrinsicModule):
     # -------------------------------------------------------------- the contract
     @torch.no_grad()
     def score_rollout(self, rollout: Rollout) -> torch.Tensor:
-        keys = self.rollout_keys(rollout).cpu().tolist()
-        starts = rollout.episode_start.cpu().tolist()
-        valid = rollout.valid.cpu().tolist()
-        out = torch.zeros(rollout.num_steps, rollout.num_envs)
-        for t in range(rollout.num_steps):
-            for n in range(rollout.num_envs):
-                if starts[t][n]:
-                    self.episodic[n].clear()
-                if not valid[t][n]:
-                    continue
-                k = keys[t][n]
-                memory = self.episodic[n] if self.mode == "episodic" else self.lifelong
-                memory[k] = memory.get(k, 0) + 1
-                out[t, n] = memory[k] ** -0.5
-        return out.to(rollout.action.device)
+        """Each valid row's ``count ** -0.5`` after counting it, the memory updated in place.
+
+        Vectorized: the valid rows are grouped by (env, episode segment, key) (episodic; a
+        segment is the run of rows between two episode starts of that env, segment 0
+        continuing the memory carried in) or by key alone (lifelong, all envs in t-major
+        order, the order in which the shared counts grow). A row's count is its rank in its
+        group in time order plus the count carried in (segment 0, or the lifelong dict).
+        Python touches each group a constant number of times, never each row. The values and
+        the memory dicts (contents and insertion order) are those of counting row by row,
+        t-major (``tests/baselines/test_count_vectorized.py`` holds that loop).
+        """
+        num_steps, num_envs = rollout.num_steps, rollout.num_envs
+        keys = self.rollout_keys(rollout).cpu().numpy().astype(np.int64, copy=False)
+        starts = rollout.episode_start.cpu().numpy().astype(bool)
+        valid = rollout.valid.cpu().numpy().astype(bool)
+        episodic = self.mode == "episodic"
+        seg = np.cumsum(starts, axis=0)  # (T, N): episode segment, 0 = continues the memory
+        last_seg = seg[-1] if num_steps else np.zeros(num_envs, np.int64)
+
+        rows = np.flatnonzero(valid.reshape(-1))  # t-major: row = t * N + n
+        out = torch.zeros(num_steps * num_envs)
+        if len(rows) == 0:
+            self._clear_restarted(last_seg)
+            return out.reshape(num_steps, num_envs).to(rollout.action.device)
+        key = keys.reshape(-1)[rows]
+        if episodic:
+            env, sg = rows % num_envs, seg.reshape(-1)[rows]
+            order = np.lexsort((rows, key, sg, env))  # by env, segment, key, then time
+            env_s, sg_s, key_s = env[order], sg[order], key[order]
+            new = np.ones(len(rows), dtype=bool)
+            new[1:] = (env_s[1:] != env_s[:-1]) | (sg_s[1:] != sg_s[:-1]) | (key_s[1:] != key_s[:-1])
+        else:
+            order = np.lexsort((rows, key))  # by key, then time (t-major)
+            key_s = key[order]
+            new = np.ones(len(rows), dtype=bool)
+            new[1:] = key_s[1:] != key_s[:-1]
+        first = np.flatnonzero(new)  # each group's first (earliest) position in sorted order
+        group = np.cumsum(new) - 1
+        gkey = key_s[first].tolist()
+
+        carry = np.zeros(len(first), dtype=np.int64)  # the count each group starts from
+        if episodic:
+            genv, gseg = env_s[first], sg_s[first]
+            cont = np.flatnonzero(gseg == 0)  # groups continuing the carried-in episode
+            if len(cont):
+                carry[cont] = [self.episodic[n].get(gkey[g], 0)
+                               for n, g in zip(genv[cont].tolist(), cont.tolist())]
+        else:
+            lifelong = self.lifelong
+            carry[:] = [lifelong.get(k, 0) for k in gkey]
+        counts_s = np.arange(len(rows)) - first[group] + 1 + carry[group]
+
+        # count ** -0.5 as the Python float the loop computed, then rounded to float32
+        uniq, inverse = np.unique(counts_s, return_inverse=True)
+        table = torch.tensor([c ** -0.5 for c in uniq.tolist()], dtype=torch.float64)
+        out[torch.from_numpy(rows[order])] = table[torch.from_numpy(inverse.reshape(-1))].to(out.dtype)
+
+        # write back each group's final count, groups in order of first appearance (the dicts'
+        # insertion order); episodic: only each env's last segment survives
+        last = np.append(first[1:] - 1, len(rows) - 1)
+        final = counts_s[last]
+        born = rows[order][first]  # the row of each group's first visit
+        self._clear_restarted(last_seg)  # after reading the carried counts
+        if episodic:
+            keep = np.flatnonzero(gseg == last_seg[genv])
+            keep = keep[np.lexsort((born[keep], genv[keep]))]  # by env, then first visit
+            kenv = genv[keep]
+            bounds = np.flatnonzero(np.diff(kenv)) + 1
+            kkey, kfinal = key_s[first][keep].tolist(), final[keep].tolist()
+            for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(keep)]):
+                if a < b:
+                    self.episodic[int(kenv[a])].update(zip(kkey[a:b], kfinal[a:b]))
+        else:
+            by_birth = np.argsort(born, kind="stable")
+            lifelong.update(zip(key_s[first][by_birth].tolist(), final[by_birth].tolist()))
+        return out.reshape(num_steps, num_envs).to(rollout.action.device)
+
+    def _clear_restarted(self, last_seg: np.ndarray) -> None:
+        """Empty the episodic memory of every env with an episode start in this rollout (as
+        the loop did at each start, in either mode)."""
+        for n in np.flatnonzero(last_seg).tolist():
+            self.episodic[n].clear()
 
     @torch.no_grad()
     def reward(self, batch: TransitionBatch) -> torch.Tensor:
