@@ -7,7 +7,8 @@ side by side (one per core: how the sweeps run), it trains real iterations and r
 - SPS (env frames per wall second), the median over ``--repeats`` measurements taken in
   turn (every method's repeats spread over the whole run, so the load hits all alike);
 - ``sps_vs_sb3``: the ratio to Stable-Baselines3's PPO (MiniGrid's documented CNN, the same
-  envs, steps, epochs and minibatch count) timed in the same run and the same way
+  envs and steps per rollout, 4 epochs of 4 minibatches: the reference setting, fixed while
+  this project's own PPO settings may change) timed in the same run and the same way
   (``--peer``, on when the ``sb3`` extra is installed), also taken round by round
   (``sps_vs_sb3_rounds``: the median of each round's ratio, which load drifting over a run
   does not move), and the issue-29 target per method (``target``, ``meets``, judged on the
@@ -172,13 +173,19 @@ def machine_info(torch_threads: int) -> dict:
     }
 
 
+# the yardstick: SB3's PPO at issue 29's reference setting (4 epochs of 4 minibatches), whatever
+# this project's own agent.update_epochs / num_minibatches are, so changing ours moves our rate only
+PEER_EPOCHS, PEER_MINIBATCHES = 4, 4
+
+
 def peer_row(iterations: int, num_envs: int, torch_threads: int, extra=()) -> dict:
-    """Stable-Baselines3's PPO with this project's env, envs, steps, epochs and minibatches."""
+    """Stable-Baselines3's PPO on this project's env, envs and steps per rollout, at the
+    reference epochs and minibatches (``PEER_EPOCHS``, ``PEER_MINIBATCHES``)."""
     cfg = compose_bench_config(BASELINE_METHOD, "python", num_envs, torch_threads, extra)
     a = cfg.agent
     row = {"method": PEER_METHOD, "backend": "python", "backend_used": "python (SB3 DummyVecEnv)"}
     try:
-        row.update(sb3_ppo_sps(cfg.env.id, num_envs, a.num_steps, a.update_epochs, a.num_minibatches,
+        row.update(sb3_ppo_sps(cfg.env.id, num_envs, a.num_steps, PEER_EPOCHS, PEER_MINIBATCHES,
                                iterations))
     except Exception as err:  # the peer must not hide the project's numbers
         row["error"] = f"{type(err).__name__}: {err}".splitlines()[0]

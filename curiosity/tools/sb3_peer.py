@@ -1,12 +1,13 @@
-"""The peer in ``make bench``: Stable-Baselines3's PPO on the same task, envs, steps, epochs
-and minibatch count, timed in the same run, so the SPS ratio holds on any machine.
+"""The peer in ``make bench``: Stable-Baselines3's PPO on the same task, envs and steps per
+rollout, at the reference 4 epochs x 4 minibatches (``curiosity.tools.bench.PEER_EPOCHS``),
+timed in the same run, so the SPS ratio holds on any machine.
 
 SB3's PPO gets MiniGrid's image observation (``ImgObsWrapper``: the 7x7x3 egocentric grid)
 and the small CNN from MiniGrid's documentation (three 2x2 convs, 16/32/64 channels, a
 128-unit linear layer), in a ``DummyVecEnv`` (all envs in this process, as this project's
 sync Python backend). Its minibatch size is set so that it takes the same number of
-minibatches per epoch as this project's config (SB3's default of 64 rows would take 32 per
-epoch instead of 4 and make the peer look slower than it is). Needs the ``sb3`` extra.
+minibatches per epoch as asked (SB3's default of 64 rows would take 32 per epoch instead of 4
+and make the peer look slower than it is). Needs the ``sb3`` extra.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def test_a_broken_method_is_reported_not_fatal(tmp_path, monkeypatch):
     assert table.sps["none"] > 0
 
 
-def test_the_sb3_peer_is_timed_in_the_same_run_with_the_same_batch(tmp_path, monkeypatch):
+def test_the_sb3_peer_is_timed_in_the_same_run_at_the_reference_setting(tmp_path, monkeypatch):
     pytest.importorskip("stable_baselines3", reason="the sb3 extra is not installed")
     from curiosity.tools import bench
 
@@ -85,8 +85,9 @@ def test_the_sb3_peer_is_timed_in_the_same_run_with_the_same_batch(tmp_path, mon
     main(["--methods", "none", "--backends", "python", "--iterations", "1", "--repeats", "1", "--jobs", "1",
           "--num-envs", "4", "--env-steps", "5", "--peer", "--out", str(out), "env=doorkey_8x8", *TINY])
     table = pd.read_csv(out).set_index("method")
-    assert seen == {"env_id": "MiniGrid-DoorKey-8x8-v0", "num_envs": 4, "num_steps": 16, "epochs": 1,
-                    "minibatches": 2}
+    # the project's envs and steps; SB3's reference epochs and minibatches, not the project's 1 x 2
+    assert seen == {"env_id": "MiniGrid-DoorKey-8x8-v0", "num_envs": 4, "num_steps": 16, "epochs": 4,
+                    "minibatches": 4}
     assert table.sps["sb3_ppo"] > 0 and table.sps_vs_sb3["sb3_ppo"] == pytest.approx(1.0)
     assert table.sps_vs_sb3["none"] == pytest.approx(table.sps["none"] / table.sps["sb3_ppo"])
 
