@@ -88,36 +88,19 @@ def mismatch(env, obs, info, recorder) -> list[str]:
 
 
 def walk(env, steps: int, seed: int = 0, strict: bool = True) -> dict:
-    """A random walk (pickups, drops, toggles favoured when facing an object) with resets;
-    with ``strict`` asserts the view at every step, else counts the steps where it is wrong."""
+    """The shared random walk; with ``strict`` asserts the view at every step, else counts the
+    steps where it is wrong."""
     recorder = record(env)
-    rng = np.random.default_rng(seed)
-    obs, info = env.reset(seed=seed)
-    seen = {"wrong": 0, "changed": 0, "carried": 0, "resets": 0, "screen": 0, "occluded": 0, "why": set()}
+    extra = {"wrong": 0, "occluded": 0, "why": set()}
 
-    def check(obs, info):
+    def check(obs, info, _before):
         bad = mismatch(env, obs, info, recorder)
         assert not (strict and bad), bad
-        seen["wrong"] += bool(bad)
-        seen["why"].update(bad)
-        seen["occluded"] += int((recorder.image[..., 0] == 0).any())
+        extra["wrong"] += bool(bad)
+        extra["why"].update(bad)
+        extra["occluded"] += int((recorder.image[..., 0] == 0).any())
 
-    check(obs, info)
-    codes = env.unwrapped.grid.encode()
-    for _ in range(steps):
-        obs, _, terminated, truncated, info = env.step(act(env, rng))
-        check(obs, info)
-        now = env.unwrapped.grid.encode()
-        seen["changed"] += int(not np.array_equal(now, codes))
-        seen["carried"] += int(env.unwrapped.carrying is not None)
-        seen["screen"] += int(info.get("tv_action", False))
-        codes = now
-        if terminated or truncated:
-            seen["resets"] += 1
-            obs, info = env.reset(seed=int(rng.integers(1 << 30)))
-            check(obs, info)
-            codes = env.unwrapped.grid.encode()
-    return seen
+    return {**_walks.random_walk(env, steps, seed, check), **extra}
 
 
 def build(overrides, readers: bool) -> gym.Env:

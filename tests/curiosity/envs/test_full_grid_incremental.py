@@ -128,18 +128,19 @@ def act(env, rng) -> int:
     return int(rng.integers(env.action_space.n))
 
 
-def walk(env, crop: int, steps: int, seed: int = 0) -> dict:
-    """A random walk (every action, pickups, drops and toggles included) with resets, checked
-    at every step; returns counts of what happened."""
+def random_walk(env, steps: int, seed: int, check) -> dict:
+    """A random walk (every action, pickups, drops and toggles favoured) with resets;
+    ``check(obs, info, before)`` runs after the reset and every step (``before``: the agent's
+    cell before the step, None after a reset); returns counts of what happened."""
     rng = np.random.default_rng(seed)
-    _, info = env.reset(seed=seed)
-    check_step(env, crop, info, None)
+    obs, info = env.reset(seed=seed)
+    check(obs, info, None)
     seen = {"changed": 0, "carried": 0, "resets": 0, "screen": 0}
     codes = env.unwrapped.grid.encode()
     for _ in range(steps):
         before = tuple(int(v) for v in env.unwrapped.agent_pos)
-        _, _, terminated, truncated, info = env.step(act(env, rng))
-        check_step(env, crop, info, before)
+        obs, _, terminated, truncated, info = env.step(act(env, rng))
+        check(obs, info, before)
         now = env.unwrapped.grid.encode()
         seen["changed"] += int(not np.array_equal(now, codes))
         seen["carried"] += int(env.unwrapped.carrying is not None)
@@ -147,10 +148,15 @@ def walk(env, crop: int, steps: int, seed: int = 0) -> dict:
         codes = now
         if terminated or truncated:
             seen["resets"] += 1
-            _, info = env.reset(seed=int(rng.integers(1 << 30)))
-            check_step(env, crop, info, None)
+            obs, info = env.reset(seed=int(rng.integers(1 << 30)))
+            check(obs, info, None)
             codes = env.unwrapped.grid.encode()
     return seen
+
+
+def walk(env, crop: int, steps: int, seed: int = 0) -> dict:
+    """:func:`random_walk` checking the predictor's grids and the state key at every step."""
+    return random_walk(env, steps, seed, lambda obs, info, before: check_step(env, crop, info, before))
 
 
 @pytest.mark.parametrize("crop", [9, 0])
