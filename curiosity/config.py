@@ -24,13 +24,13 @@ class ConfigError(ValueError):
 @dataclass
 class AgentConfig:
     num_steps: int = 128  # rollout length T per env per iteration
-    lr: float = 2.5e-4  # Adam learning rate
+    lr: float = 5e-4  # Adam learning rate (issue 29: with 2 epochs; CleanRL's 2.5e-4 with 4)
     anneal_lr: bool = False  # linearly decay lr to 0 over training
     adam_eps: float = 1e-5  # Adam epsilon (numerical floor of its denominator)
     gamma: float = 0.99  # extrinsic discount
     gae_lambda: float = 0.95  # extrinsic GAE lambda
     num_minibatches: int = 4  # PPO minibatches per epoch (recurrent: groups of whole env sequences)
-    update_epochs: int = 4  # PPO epochs over each rollout
+    update_epochs: int = 2  # PPO epochs over each rollout (issue 29; CleanRL: 4)
     norm_adv: bool = True  # normalize advantages per minibatch
     clip_coef: float = 0.2  # PPO ratio clip
     clip_vloss: bool = False  # clip value loss around old values
