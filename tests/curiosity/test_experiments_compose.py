@@ -109,3 +109,15 @@ def test_sweep_dir_is_named_by_experiment_and_sweep_id(hydra_conf):
     assert cfg.hydra.sweep.dir == "runs/sweep_smoke/nightly"
     excluded = set(cfg.hydra.job.config.override_dirname.exclude_keys)
     assert {"experiment", "sweep_id", "resume"} <= excluded  # re-runs map to the same run folders
+
+
+@pytest.mark.parametrize("preset", ["multiroom_300k", "reproduce_ride", "update_cost", "update_cost_doorkey"])
+def test_studies_in_progress_keep_the_ppo_they_were_measured_with(hydra_conf, preset):
+    """Issue 29 changed the PPO default (2 epochs at lr 5e-4); the studies whose tables were
+    half run with CleanRL's 4 epochs at 2.5e-4 pin that (agent=ppo_4epoch), so their tables
+    stay one setting; everything else gets the new default."""
+    agent = _compose([f"+experiment={preset}"]).agent
+    assert (agent.update_epochs, agent.num_minibatches, agent.lr) == (4, 4, 2.5e-4)
+    default = _compose([]).agent
+    assert (default.update_epochs, default.num_minibatches, default.lr) == (2, 4, 5e-4)
+    assert _compose(["+experiment=tune_arms"]).agent.update_epochs == 2
