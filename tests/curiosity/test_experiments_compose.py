@@ -113,11 +113,14 @@ def test_sweep_dir_is_named_by_experiment_and_sweep_id(hydra_conf):
 
 @pytest.mark.parametrize("preset", ["multiroom_300k", "reproduce_ride", "update_cost", "update_cost_doorkey"])
 def test_studies_in_progress_keep_the_ppo_they_were_measured_with(hydra_conf, preset):
-    """Issue 29 changed the PPO default (2 epochs at lr 5e-4); the studies whose tables were
-    half run with CleanRL's 4 epochs at 2.5e-4 pin that (agent=ppo_4epoch), so their tables
-    stay one setting; everything else gets the new default."""
+    """Issue 29 changed the PPO default (2 epochs at lr 1e-3, 16 channels); the studies whose
+    tables were half run with CleanRL's 4 epochs at 2.5e-4 and 32 channels pin those
+    (agent=ppo_4epoch network=large), so their tables stay one setting; everything else gets
+    the new default."""
     agent = _compose([f"+experiment={preset}"]).agent
     assert (agent.update_epochs, agent.num_minibatches, agent.lr) == (4, 4, 2.5e-4)
     default = _compose([]).agent
-    assert (default.update_epochs, default.num_minibatches, default.lr) == (2, 4, 5e-4)
+    assert (default.update_epochs, default.num_minibatches, default.lr) == (2, 4, 1e-3)
+    assert (agent.conv_channels, agent.hidden_size) == (32, 256)  # network=large, as then
+    assert (default.conv_channels, default.hidden_size) == (16, 256)  # network=medium
     assert _compose(["+experiment=tune_arms"]).agent.update_epochs == 2
