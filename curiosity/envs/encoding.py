@@ -33,7 +33,12 @@ def onehot_planes_batched(grid: torch.Tensor, with_direction: bool = True) -> to
     k = 4 if with_direction else 3
     # one scatter into (B, H, W, C) instead of four one_hot + cat + cast (about half the
     # time of the encoder's first layer on CPU); channel-last planes, permuted without a copy
-    offsets = _offsets(grid.device)[:k]
     planes = torch.zeros((*grid.shape[:3], sum(CHANNEL_SIZES[:k])), device=grid.device)
-    planes.scatter_(-1, grid[..., :k].long() + offsets, 1.0)
+    planes.scatter_(-1, plane_index(grid, k), 1.0)
     return planes.permute(0, 3, 1, 2)
+
+
+def plane_index(grid: torch.Tensor, k: int = 4) -> torch.Tensor:
+    """The "on" plane of each of a cell's first ``k`` channels, ``(..., k)`` int64: where
+    ``onehot_planes_batched`` puts its ones along the last (channel-last) axis."""
+    return grid[..., :k].long() + _offsets(grid.device)[:k]

@@ -45,7 +45,7 @@ import torch
 from torch import nn
 
 from curiosity.agent.ppo import grad_norm_tensor, minibatches
-from curiosity.envs.encoding import OBS_PLANES, onehot_planes_batched
+from curiosity.envs.encoding import OBS_PLANES
 from curiosity.intrinsic.base import IntrinsicModule
 from curiosity.intrinsic.build import build_intrinsic
 from curiosity.intrinsic.normalization import IntrinsicRewardNormalizer, ObsNormalizer
@@ -141,7 +141,7 @@ class IntrinsicRuntime:
         grids = next_grids.reshape(-1, *next_grids.shape[-3:])
         if valid is not None:
             grids = grids[torch.nonzero(valid.reshape(-1), as_tuple=True)[0]]
-        self.obs_norm.update(onehot_planes_batched(grids))
+        self.obs_norm.update_onehot(grids)
 
     @torch.no_grad()
     def score_raw(self, rollout: Rollout) -> torch.Tensor:
