@@ -144,11 +144,15 @@ class GridForwardModel(IntrinsicModule):
     def build_body(self, in_channels: int, hidden_channels: int, out_channels: int) -> nn.Module:
         """The network between input features and the predicted output map."""
 
-    def _errors(self, batch: TransitionBatch) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor,
-                                                        torch.Tensor | None, dict]:
+    def _errors(self, batch: TransitionBatch, scoring: bool = False) -> tuple[
+            torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None, dict]:
         """Per transition: the prediction error, the aleatoric reward (None unless
         ``reward_kind=aleatoric``), the forward loss to train on (the error, plus the
-        variance's Gaussian NLL with a variance head), then the feature space's own loss and metrics."""
+        variance's Gaussian NLL with a variance head), then the feature space's own loss and metrics.
+
+        ``scoring``: only the reward is wanted. The categorical aleatoric reward (``loss=ce``
+        on the raw grid) is then computed without the error, and training computes the error
+        without it (each was a third of that variant's scoring or training, unused)."""
         phi = self.features(batch.obs_input)
         x = phi.detach()
         if self.action_cond == "broadcast":
@@ -160,12 +164,12 @@ class GridForwardModel(IntrinsicModule):
         aux, metrics = None, {}
         if self.feature_name == "raw":
             if var is None:
-                err = grid_error(out, batch.obs, batch.next_obs, self.target, self.loss_name, self.residual_logit)
-                excess = None
-                if self.reward_kind == "aleatoric":
+                if scoring and self.reward_kind == "aleatoric":
                     excess = grid_excess_surprise(out, batch.obs, batch.next_obs, self.target,
                                                   self.residual_logit, self.aleatoric_eta)
-                return err, excess, err, None, {}
+                    return None, excess, None, None, {}
+                err = grid_error(out, batch.obs, batch.next_obs, self.target, self.loss_name, self.residual_logit)
+                return err, None, err, None, {}
             current = onehot_planes_batched(batch.obs, with_direction=False)
             following = onehot_planes_batched(batch.next_obs, with_direction=False)
         else:
@@ -183,7 +187,7 @@ class GridForwardModel(IntrinsicModule):
 
     @torch.no_grad()
     def reward(self, batch: TransitionBatch) -> torch.Tensor:
-        err, excess = self._errors(batch)[:2]
+        err, excess = self._errors(batch, scoring=True)[:2]
         if self.reward_kind == "aleatoric":
             return clip_reward(excess)
         if self.reward_kind == "progress":

@@ -218,6 +218,16 @@ def test_error_is_the_default_and_adds_no_state():
     torch.manual_seed(0)
     aleatoric = ForwardConv(OBS_SPACE, ACTION_SPACE, reward_kind="aleatoric")
     assert aleatoric.state_dict().keys() == default.state_dict().keys()
+    # same weights: the categorical aleatoric variant trains on the error, scores the excess
+    # surprise (each computed without the other: the scoring path and the training path)
+    torch.nn.init.normal_(default.body.out.weight, std=0.5)  # a model that predicts some change
+    aleatoric.load_state_dict(default.state_dict())
+    torch.testing.assert_close(aleatoric.loss(batch)[0], default.loss(batch)[0], rtol=0, atol=0)
+    with torch.no_grad():
+        out = default.body(torch.cat([batch.obs_input, torch.nn.functional.one_hot(batch.action, 7).float()[
+            :, :, None, None].expand(-1, -1, *batch.obs_input.shape[2:])], 1))
+    expected = grid_excess_surprise(out, batch.obs, batch.next_obs, "delta", default.residual_logit, 1.0)
+    torch.testing.assert_close(aleatoric.reward(batch), expected, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("method", ["forward_conv", "forward_resnet", "forward_transformer"])
