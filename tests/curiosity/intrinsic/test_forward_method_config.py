@@ -64,3 +64,13 @@ def test_unknown_method_name_exits_with_config_error(tmp_path):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "config error: method.module._target_=curiosity.intrinsic.forward_lstm.ForwardLSTM" in out.stderr
+
+
+def test_forward_models_default_to_the_sizes_issue_29s_checks_chose(tiny_cfg):
+    """The sizes docs/results/speed.md measured and adopted; a change needs its own learning check."""
+    resnet = tiny_cfg("method=forward_resnet").method
+    assert (resnet.module.num_blocks, resnet.module.hidden_channels, resnet.update_epochs) == (2, 16, 2)
+    transformer = tiny_cfg("method=forward_transformer").method
+    assert (transformer.module.num_heads, transformer.module.predictor_layers, transformer.update_epochs) == (1, 2, 4)
+    conv = tiny_cfg("method=forward_conv").method  # 2 predictor epochs were checked and lost
+    assert (conv.module.hidden_channels, conv.update_epochs) == (16, 4)
