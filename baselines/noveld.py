@@ -22,7 +22,7 @@ import torch
 
 from baselines.count import KEYS, CountBonus
 from baselines.rnd import RND
-from curiosity.intrinsic.base import IntrinsicModule
+from curiosity.intrinsic.base import SCORE_CHUNK
 from curiosity.intrinsic.rollout import Rollout
 from curiosity.intrinsic.transitions import TransitionBatch
 
@@ -63,9 +63,34 @@ class NovelD(RND):
 
     @torch.no_grad()
     def score_rollout(self, rollout: Rollout) -> torch.Tensor:
-        gain = IntrinsicModule.score_rollout(self, rollout)  # stateless, 0 on invalid rows
         first_visit = self.counts.score_rollout(rollout) == 1.0  # 1/sqrt(N) == 1 iff N == 1
-        return gain * first_visit
+        return self.rollout_gain(rollout) * first_visit
+
+    @torch.no_grad()
+    def rollout_gain(self, rollout: Rollout) -> torch.Tensor:
+        """``reward`` of every valid row ``(T, N)`` (0 on invalid rows), each state's novelty
+        computed once: within an env's stream s_t is the row before's successor (the grids are
+        compared, so an episode start, an invalid row or another successor view is computed
+        afresh), as NovelD's code scores every observation once. Half the network passes of
+        scoring both sides of every row; the same values up to the batch's float rounding."""
+        t, n = rollout.num_steps, rollout.num_envs
+        valid = rollout.valid.bool()
+        succ = self._novelty_of(rollout, valid, successor=True)
+        same = torch.zeros_like(valid)  # s_t is the (valid) row before's successor, bit for bit
+        same[1:] = valid[:-1] & valid[1:] & (rollout.obs[1:] == rollout.next_obs[:-1]).flatten(2).all(-1)
+        state = self._novelty_of(rollout, valid & ~same, successor=False)
+        state[1:] = torch.where(same[1:], succ[:-1], state[1:])
+        return (succ - self.alpha * state).clamp(min=0.0) * valid
+
+    def _novelty_of(self, rollout: Rollout, rows: torch.Tensor, successor: bool) -> torch.Tensor:
+        """``novelty`` of the successors (or states) of the ``rows`` ``(T, N)``, 0 elsewhere."""
+        out = torch.zeros(rows.numel(), device=rollout.action.device)
+        idx = torch.nonzero(rows.reshape(-1), as_tuple=True)[0]
+        for i in range(0, len(idx), SCORE_CHUNK):
+            batch = rollout.transitions(idx[i : i + SCORE_CHUNK])
+            out[idx[i : i + SCORE_CHUNK]] = self.novelty(
+                batch.next_obs_input if successor else batch.obs_input).float()
+        return out.view(rows.shape)
 
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
         loss = self.novelty(batch.next_obs_input).mean()

@@ -67,3 +67,30 @@ def test_gate_memory_is_in_the_state_dict(grid_spaces, state_lookup, make_rollou
 def test_bad_alpha_is_a_one_line_error(grid_spaces):
     with pytest.raises(ValueError, match="method.module.alpha=-1"):
         NovelD(*grid_spaces, alpha=-1)
+
+
+def test_each_state_novelty_is_reused_from_the_row_before_and_equals_the_stateless_reward(grid_spaces):
+    """rollout_gain computes a state's novelty once (as the row before's successor where the
+    grids match): per row it is ``reward`` of that transition, up to float rounding."""
+    from curiosity.intrinsic.runtime import grid_rollout
+
+    torch.manual_seed(0)
+    m = NovelD(*grid_spaces).eval()
+    g = torch.Generator().manual_seed(1)
+    t, n = 6, 3
+    states = torch.randint(0, 3, (t + 1, n, 3, 3, 4), dtype=torch.uint8, generator=g)
+    obs, nxt = states[:-1].clone(), states[1:].clone()
+    starts = torch.zeros(t, n, dtype=torch.bool)
+    starts[3, 1] = True  # an episode begins: its first state is not the row before's successor
+    obs[3, 1] = torch.randint(0, 3, (3, 3, 4), dtype=torch.uint8, generator=g)
+    valid = torch.ones(t, n, dtype=torch.bool)
+    valid[2, 2] = False  # an invalid row: the row after computes its state afresh
+    rollout = grid_rollout(obs, torch.zeros(t, n, dtype=torch.long), nxt, starts, valid)
+    calls = []
+    novelty = m.novelty
+    m.novelty = lambda x: calls.append(len(x)) or novelty(x)
+    gain = m.rollout_gain(rollout)
+    # successors of the 17 valid rows, then the states not reused: t=0 (3), the start, the row after the invalid one
+    assert calls == [17, 5]
+    stateless = m.reward(rollout.transitions()).view(t, n) * valid
+    torch.testing.assert_close(gain, stateless)
