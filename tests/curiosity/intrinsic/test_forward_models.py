@@ -144,3 +144,22 @@ def test_ema_target_encoder_follows_the_online_encoder(data):
     model.loss(seen)
     for b, t, o in zip(before, model.target_encoder.parameters(), model.online.parameters()):
         torch.testing.assert_close(t, 0.5 * b + 0.5 * o)
+
+
+@pytest.mark.parametrize("num_heads", [1, 2, 4])
+def test_transformer_stacks_run_as_torch_runs_them(num_heads):
+    """run_layers (attention without MultiheadAttention's copies) computes the torch stack's
+    output on the same parameters, in training and in eval mode (torch's fast path)."""
+    from curiosity.intrinsic.forward_transformer import _layers, run_layers
+
+    torch.manual_seed(0)
+    stack = _layers(16, num_heads, 2)
+    x = torch.randn(5, 10, 16, requires_grad=True)
+    torch.testing.assert_close(run_layers(stack, x), stack(x))
+    grads = torch.autograd.grad(run_layers(stack, x).pow(2).sum(), [x, *stack.parameters()])
+    expected = torch.autograd.grad(stack(x).pow(2).sum(), [x, *stack.parameters()])
+    for got, want in zip(grads, expected):
+        torch.testing.assert_close(got, want)
+    stack.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(run_layers(stack, x), stack(x))
