@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.icm import conv_encoder
-from curiosity.intrinsic.base import SCORE_CHUNK, IntrinsicModule
+from curiosity.intrinsic.base import IntrinsicModule, map_rows
 from curiosity.intrinsic.rollout import Rollout
 from curiosity.intrinsic.transitions import TransitionBatch
 
@@ -81,13 +81,8 @@ class E3B(IntrinsicModule):
         t_len, n = rollout.num_steps, rollout.num_envs
         d = self.cov_inverse.shape[-1]
         device = self.cov_inverse.device
-        emb = torch.zeros(t_len * n, d, device=device)
         valid = rollout.valid.to(device)
-        valid_idx = torch.nonzero(valid.reshape(-1), as_tuple=True)[0]
-        for i in range(0, len(valid_idx), SCORE_CHUNK):
-            idx = valid_idx[i : i + SCORE_CHUNK]
-            emb[idx] = self.embed(rollout.transitions(idx).next_obs_input).float()
-        emb = emb.view(t_len, n, d)
+        emb = map_rows(rollout, valid, lambda b: self.embed(b.next_obs_input), shape=(d,), device=device)
         starts = rollout.episode_start.to(device)
         eye = torch.eye(d, device=device) / self.ridge
         out = torch.zeros(t_len, n, device=device)

@@ -22,7 +22,7 @@ import torch
 
 from baselines.count import KEYS, CountBonus
 from baselines.rnd import RND
-from curiosity.intrinsic.base import SCORE_CHUNK
+from curiosity.intrinsic.base import map_rows
 from curiosity.intrinsic.rollout import Rollout
 from curiosity.intrinsic.transitions import TransitionBatch
 
@@ -73,24 +73,13 @@ class NovelD(RND):
         compared, so an episode start, an invalid row or another successor view is computed
         afresh), as NovelD's code scores every observation once. Half the network passes of
         scoring both sides of every row; the same values up to the batch's float rounding."""
-        t, n = rollout.num_steps, rollout.num_envs
         valid = rollout.valid.bool()
-        succ = self._novelty_of(rollout, valid, successor=True)
+        succ = map_rows(rollout, valid, lambda b: self.novelty(b.next_obs_input))
         same = torch.zeros_like(valid)  # s_t is the (valid) row before's successor, bit for bit
         same[1:] = valid[:-1] & valid[1:] & (rollout.obs[1:] == rollout.next_obs[:-1]).flatten(2).all(-1)
-        state = self._novelty_of(rollout, valid & ~same, successor=False)
+        state = map_rows(rollout, valid & ~same, lambda b: self.novelty(b.obs_input))
         state[1:] = torch.where(same[1:], succ[:-1], state[1:])
         return (succ - self.alpha * state).clamp(min=0.0) * valid
-
-    def _novelty_of(self, rollout: Rollout, rows: torch.Tensor, successor: bool) -> torch.Tensor:
-        """``novelty`` of the successors (or states) of the ``rows`` ``(T, N)``, 0 elsewhere."""
-        out = torch.zeros(rows.numel(), device=rollout.action.device)
-        idx = torch.nonzero(rows.reshape(-1), as_tuple=True)[0]
-        for i in range(0, len(idx), SCORE_CHUNK):
-            batch = rollout.transitions(idx[i : i + SCORE_CHUNK])
-            out[idx[i : i + SCORE_CHUNK]] = self.novelty(
-                batch.next_obs_input if successor else batch.obs_input).float()
-        return out.view(rows.shape)
 
     def loss(self, batch: TransitionBatch) -> tuple[torch.Tensor, dict[str, float]]:
         loss = self.novelty(batch.next_obs_input).mean()

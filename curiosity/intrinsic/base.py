@@ -69,10 +69,17 @@ class IntrinsicModule(nn.Module, ABC):
 
         The default is stateless: ``reward`` on the valid rows, in chunks.
         """
-        t, n = rollout.num_steps, rollout.num_envs
-        raw = torch.zeros(t * n, device=rollout.action.device)
-        valid_idx = torch.nonzero(rollout.valid.reshape(-1), as_tuple=True)[0]
-        for i in range(0, len(valid_idx), SCORE_CHUNK):
-            idx = valid_idx[i : i + SCORE_CHUNK]
-            raw[idx] = self.reward(rollout.transitions(idx)).float()
-        return raw.view(t, n)
+        return map_rows(rollout, rollout.valid, self.reward)
+
+
+def map_rows(rollout: Rollout, rows: torch.Tensor, fn, shape: tuple = (), device=None) -> torch.Tensor:
+    """``fn(TransitionBatch)`` on the rows of ``rollout`` where ``rows`` ``(T, N)`` is True,
+    ``SCORE_CHUNK`` rows per call, into a float ``(T, N, *shape)`` tensor that is 0 elsewhere
+    (on ``device``, default the rollout's)."""
+    t, n = rollout.num_steps, rollout.num_envs
+    out = torch.zeros(t * n, *shape, device=rollout.action.device if device is None else device)
+    idx_all = torch.nonzero(rows.reshape(-1), as_tuple=True)[0]
+    for i in range(0, len(idx_all), SCORE_CHUNK):
+        idx = idx_all[i : i + SCORE_CHUNK]
+        out[idx] = fn(rollout.transitions(idx)).float()
+    return out.view(t, n, *shape)
