@@ -15,6 +15,11 @@ selection rule, chosen trial and point, every trial's score) and a header commen
 the same and the command, so ``method=tuned/<task>/<method>`` runs the tuned method
 (e.g. in ``+experiment=method_comparison``). The task name is the env id without
 ``MiniGrid-`` and the version (``doorkey_8x8``), or ``--task``.
+
+Beside the AUC, every trial records its final success and final cells per episode (means over
+its seeds), and ``--table`` prints the whole tuning record as markdown, with extrinsic-only
+PPO's runs in the same folder (``method=none`` at the tuning seeds) as the reference a trial
+must out-explore (issue 27: a method's best trial explores, or the record shows none did).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import numpy as np
 import yaml
 
 from analysis.runs import Run, label_runs, load_runs
-from analysis.scores import auc_score, frames_to_threshold, task_budgets
+from analysis.scores import auc_score, final_score, frames_to_threshold, task_budgets
 from curiosity.paths import METHOD_DIR
 from curiosity.tools.prog import prog_name
 
@@ -44,6 +49,10 @@ RULE = (
 # (issue 27: a method whose trials do not separate is reported as such, its selection is not
 # the noise's winner)
 SEPARATION = 0.05
+# what "explores" is measured by: a trial explores when its final cells per episode (mean over
+# its seeds) are above extrinsic-only PPO's at the same seeds and budget
+CELLS = "explore/cells_per_episode"
+REFERENCE = "none"
 
 
 @dataclass
@@ -56,6 +65,8 @@ class Trial:
     runs: list[Run] = field(default_factory=list)
     auc: float = float("nan")  # mean over seeds
     frames_to: float = float("nan")  # mean over seeds (never reached = the budget)
+    success: float = float("nan")  # final charts/success, mean over seeds
+    cells: float = float("nan")  # final cells per episode, mean over seeds
     complete: bool = False
 
     @property
@@ -74,13 +85,27 @@ def task_slug(env_id: str) -> str:
 
 
 def tuning_runs(runs: list[Run]) -> list[Run]:
-    """The runs that are tuning trials (their config records ``method.tune.trial``)."""
+    """The runs that are tuning trials (their config records ``method.tune.trial`` and a
+    space: ``none`` run with the tuning preset has a trial id but nothing to tune)."""
     out = []
     for r in runs:
         tune = (r.config.get("method") or {}).get("tune")
-        if isinstance(tune, dict) and tune.get("trial") is not None:
+        if isinstance(tune, dict) and tune.get("trial") is not None and tune.get("space"):
             out.append(r)
     return out
+
+
+def reference_runs(runs: list[Run]) -> list[Run]:
+    """Extrinsic-only PPO's runs (``method=none``): what a trial's exploration is compared to."""
+    return [r for r in runs if r.method == REFERENCE]
+
+
+def final_means(runs: list[Run], budget: int) -> tuple[float, float]:
+    """(final success, final cells per episode), each the mean over ``runs``."""
+    return (
+        float(np.mean([final_score(r, "charts/success", budget) for r in runs])),
+        float(np.mean([final_score(r, CELLS, budget) for r in runs])),
+    )
 
 
 def score_trials(
@@ -108,6 +133,7 @@ def score_trials(
         if t.complete:
             t.auc = float(aucs.mean())
             t.frames_to = float(np.where(np.isinf(reach), b, reach).mean())
+            t.success, t.cells = final_means(t.runs, b)
     return sorted(trials.values(), key=lambda t: (t.task, t.method, t.trial)), budgets
 
 
@@ -152,6 +178,8 @@ def tuned_yaml(
             "seeds": t.seeds,
             "auc": None if not t.complete else round(t.auc, 6),
             "frames_to": None if not t.complete else round(t.frames_to, 1),
+            "final_success": None if not t.complete else _round(t.success, 4),
+            "cells_per_episode": None if not t.complete else _round(t.cells, 2),
         }
         for t in trials
     ]
@@ -186,10 +214,12 @@ def tuned_yaml(
         f"# Rule: {rule}.",
         *([] if apart else ["# The trials did NOT separate (AUC spread below the margin): the defaults are kept;"
                             " report this method as untuned, not ranked by its tuning."]),
-        "# Scores (trial: mean AUC, mean frames to threshold, point):",
+        "# Scores (trial: mean AUC, mean frames to threshold, final success, cells per episode, point):",
         *[
             f"#   {s['trial']}: {'-' if s['auc'] is None else format(s['auc'], '.4f')}, "
-            f"{'-' if s['frames_to'] is None else format(s['frames_to'], ',.0f')}, {s['point']}"
+            f"{'-' if s['frames_to'] is None else format(s['frames_to'], ',.0f')}, "
+            f"{'-' if s['final_success'] is None else format(s['final_success'], '.3f')}, "
+            f"{'-' if s['cells_per_episode'] is None else format(s['cells_per_episode'], '.1f')}, {s['point']}"
             + ("  <- chosen" if s["trial"] == chosen.trial else "")
             for s in scores
         ],
@@ -199,6 +229,64 @@ def tuned_yaml(
     return (
         "\n".join(lines) + "\n" + yaml.safe_dump(method, sort_keys=False, default_flow_style=None)
     )
+
+
+def _round(x: float, digits: int) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), digits)
+
+
+def _num(x: float, spec: str) -> str:
+    return "-" if x is None or not np.isfinite(x) else format(x, spec)
+
+
+def record_table(
+    groups: dict[tuple, list[Trial]],
+    references: dict[str, list[Run]],
+    budgets: dict[str, int],
+    chosen: dict[tuple, Trial],
+) -> str:
+    """The tuning record as markdown: per task, extrinsic-only PPO's reference, then per method
+    every trial's point and scores, the chosen one in bold, whether the trials separated and
+    whether the chosen trial explores (final cells per episode above the reference's)."""
+    out = []
+    for task in sorted({task for task, _ in groups}):
+        b = budgets[task]
+        refs = references.get(task, [])
+        ref_success, ref_cells = final_means(refs, b) if refs else (float("nan"), float("nan"))
+        out.append(f"### {task}: {b:,} frames per trial\n")
+        if refs:
+            out.append(
+                f"Reference, extrinsic-only PPO (`none`) at seeds "
+                f"{', '.join(str(r.seed) for r in sorted(refs, key=lambda r: r.seed))}: final "
+                f"success {_num(ref_success, '.3f')}, {_num(ref_cells, '.1f')} cells per episode.\n"
+            )
+        else:
+            out.append("Reference: no `none` run in the folder, so \"explores\" is not judged.\n")
+        out.append(
+            "| method | trial | point | AUC | frames to 0.5 | final success | cells/episode | "
+            "verdict |\n|---|---|---|---|---|---|---|---|"
+        )
+        for (t_task, method), group in sorted(groups.items()):
+            if t_task != task:
+                continue
+            pick = chosen.get((t_task, method))
+            apart = separated(group)
+            for t in group:
+                is_pick = pick is not None and t.trial == pick.trial
+                verdict = ""
+                if is_pick:
+                    verdict = "chosen" if apart else "defaults kept: trials did not separate"
+                    if np.isfinite(ref_cells) and t.complete:
+                        verdict += "; explores" if t.cells > ref_cells else "; does NOT explore"
+                point = ", ".join(f"{k}={v}" for k, v in t.point.items())
+                cells = [method, str(t.trial), point, _num(t.auc, ".3f"),
+                         _num(t.frames_to, ",.0f"), _num(t.success, ".3f"), _num(t.cells, ".1f"),
+                         verdict]
+                if is_pick:
+                    cells[1] = f"**{t.trial}**"
+                out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this method (repeatable; default every method found)",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the choices, write nothing")
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="also print the tuning record as markdown (every trial's scores; extrinsic-only "
+        "PPO's runs in runs_dir as the exploration reference)",
+    )
     return parser
 
 
@@ -259,7 +353,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     command = " ".join(
         shlex.quote(a) for a in ["curiosity-select", *(argv if argv is not None else sys.argv[1:])]
     )
-    runs = tuning_runs(load_runs(args.runs_dir)[0])
+    loaded = load_runs(args.runs_dir)[0]
+    runs = tuning_runs(loaded)
     if args.method:
         runs = [r for r in runs if r.method in args.method]
     if not runs:
@@ -275,12 +370,14 @@ def main(argv: list[str] | None = None) -> list[Path]:
     groups: dict[tuple, list[Trial]] = {}
     for t in trials:
         groups.setdefault((t.task, t.method), []).append(t)
+    picks: dict[tuple, Trial] = {}
     for (task, method), group in sorted(groups.items()):
         try:
             chosen = best(group)
         except ValueError as err:
             print(f"skipped: {err}", file=sys.stderr)
             continue
+        picks[(task, method)] = chosen
         slug = args.task or task_slug(chosen.runs[0].env)
         text = tuned_yaml(chosen, group, slug, args.metric, args.threshold, budgets[task], command)
         path = args.out_dir / slug / f"{method}.yaml"
@@ -294,6 +391,19 @@ def main(argv: list[str] | None = None) -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             written.append(path)
+    if args.table:
+        # a reference belongs to the task of the tuning runs on its env (its own labels could
+        # name the task differently: they see only the keys that vary among the references)
+        task_of_env: dict[str, set] = {}
+        labels = label_runs(runs)
+        for r in runs:
+            task_of_env.setdefault(r.env, set()).add(labels.task[r.name])
+        by_task: dict[str, list[Run]] = {}
+        for r in reference_runs(loaded):
+            tasks = task_of_env.get(r.env, set())
+            if len(tasks) == 1:
+                by_task.setdefault(next(iter(tasks)), []).append(r)
+        print(record_table(groups, by_task, budgets, picks))
     return written
 
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hydra import compose, initialize_config_dir
@@ -81,6 +82,33 @@ def tuning_sweep(tmp_path):
     write_run(
         root, "an_ordinary_run", method="rnd", env="MiniGrid-DoorKey-8x8-v0", seed=1
     )  # no tune record
+    return root
+
+
+def _cells(trial: int) -> np.ndarray:
+    return np.full(N, 3.0 + 2 * trial)  # cells per episode: trial 1 at 5, the reference at 4
+
+
+@pytest.fixture
+def tuning_sweep_with_reference(tmp_path):
+    """rnd trials 0 and 1 (trial 1 better) with cells per episode, and extrinsic-only PPO run
+    with the tuning preset (a trial id, no space) at both seeds: the exploration reference."""
+    write_run = _write_run()
+    root = tmp_path / "tune_ref"
+    for trial, curve in {0: np.zeros(N), 1: np.linspace(0, 1, N)}.items():
+        for seed in (1001, 1002):
+            write_run(
+                root, f"rnd_t{trial}_s{seed}", method="rnd", env="MiniGrid-DoorKey-8x8-v0",
+                seed=seed, success=curve, extra_columns={"explore/cells_per_episode": _cells(trial)},
+                config_extra={"method.tune": None,
+                              **{f"method.{k}": v for k, v in _method(trial).items()}},
+            )
+    for seed in (1001, 1002):
+        write_run(
+            root, f"none_s{seed}", method="none", env="MiniGrid-DoorKey-8x8-v0", seed=seed,
+            success=np.zeros(N), extra_columns={"explore/cells_per_episode": np.full(N, 4.0)},
+            config_extra={"method.tune": {"trials": 4, "trial": 0, "draw_seed": 0}},
+        )
     return root
 
 
@@ -169,3 +197,32 @@ def test_dry_run_writes_nothing_and_a_folder_without_trials_is_refused(
 def test_task_slug():
     assert task_slug("MiniGrid-DoorKey-8x8-v0") == "doorkey_8x8"
     assert task_slug("MiniGrid-MultiRoom-N4-S5-v1") == "multiroom_n4_s5"
+
+
+def test_the_record_scores_every_trial_and_judges_exploration_against_extrinsic_only_ppo(
+    tuning_sweep_with_reference, tmp_path, capsys
+):
+    """Issue 27: the tuning record holds every trial's final success and cells per episode, a
+    `none` run with the tuning preset is the reference (not a method to tune), and the chosen
+    trial is marked as exploring only when its cells per episode beat the reference's."""
+    out = tmp_path / "out"
+    written = main([str(tuning_sweep_with_reference), "--out-dir", str(out), "--table"])
+    assert written == [out / "doorkey_8x8" / "rnd.yaml"]  # no none.yaml: nothing to tune
+    scores = {s["trial"]: s for s in yaml.safe_load(written[0].read_text())["tune"]["scores"]}
+    assert scores[1]["cells_per_episode"] == 5.0 and scores[0]["cells_per_episode"] == 3.0
+    assert scores[0]["final_success"] == 0.0 and scores[1]["final_success"] > 0.8
+    table = capsys.readouterr().out
+    assert "extrinsic-only PPO (`none`) at seeds 1001, 1002" in table
+    assert "4.0 cells per episode" in table
+    rows = {line.split(" | ")[1]: line for line in table.splitlines() if line.startswith("| rnd")}
+    assert rows["**1**"].endswith("chosen; explores |") and rows["0"].endswith("|  |")
+
+    # a chosen trial that explores less than extrinsic-only PPO is flagged, not hidden
+    for seed in (1001, 1002):
+        run = tuning_sweep_with_reference / f"none_s{seed}"
+        metrics = run / "metrics.csv"
+        df = pd.read_csv(metrics)
+        df["explore/cells_per_episode"] = 9.0
+        df.to_csv(metrics, index=False)
+    main([str(tuning_sweep_with_reference), "--dry-run", "--table"])
+    assert "chosen; does NOT explore |" in capsys.readouterr().out
