@@ -18,8 +18,8 @@ the same and the command, so ``method=tuned/<task>/<method>`` runs the tuned met
 
 Beside the AUC, every trial records its final success and final cells per episode (means over
 its seeds), and ``--table`` prints the whole tuning record as markdown, with extrinsic-only
-PPO's runs in the same folder (``method=none`` at the tuning seeds) as the reference a trial
-must out-explore (issue 27: a method's best trial explores, or the record shows none did).
+PPO's runs in the same folder (``method=none`` at the tuning seeds, run without the tuning
+preset, which refuses a method with nothing to tune) as the reference a trial must out-explore (issue 27: a method's best trial explores, or the record shows none did).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def task_slug(env_id: str) -> str:
 
 def tuning_runs(runs: list[Run]) -> list[Run]:
     """The runs that are tuning trials (their config records ``method.tune.trial`` and a
-    space: ``none`` run with the tuning preset has a trial id but nothing to tune)."""
+    space to draw it from)."""
     out = []
     for r in runs:
         tune = (r.config.get("method") or {}).get("tune")

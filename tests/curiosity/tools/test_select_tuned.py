@@ -91,8 +91,8 @@ def _cells(trial: int) -> np.ndarray:
 
 @pytest.fixture
 def tuning_sweep_with_reference(tmp_path):
-    """rnd trials 0 and 1 (trial 1 better) with cells per episode, and extrinsic-only PPO run
-    with the tuning preset (a trial id, no space) at both seeds: the exploration reference."""
+    """rnd trials 0 and 1 (trial 1 better) with cells per episode, and extrinsic-only PPO at
+    both tuning seeds (no tune record: nothing to tune): the exploration reference."""
     write_run = _write_run()
     root = tmp_path / "tune_ref"
     for trial, curve in {0: np.zeros(N), 1: np.linspace(0, 1, N)}.items():
@@ -107,7 +107,6 @@ def tuning_sweep_with_reference(tmp_path):
         write_run(
             root, f"none_s{seed}", method="none", env="MiniGrid-DoorKey-8x8-v0", seed=seed,
             success=np.zeros(N), extra_columns={"explore/cells_per_episode": np.full(N, 4.0)},
-            config_extra={"method.tune": {"trials": 4, "trial": 0, "draw_seed": 0}},
         )
     return root
 
@@ -202,8 +201,8 @@ def test_task_slug():
 def test_the_record_scores_every_trial_and_judges_exploration_against_extrinsic_only_ppo(
     tuning_sweep_with_reference, tmp_path, capsys
 ):
-    """Issue 27: the tuning record holds every trial's final success and cells per episode, a
-    `none` run with the tuning preset is the reference (not a method to tune), and the chosen
+    """Issue 27: the tuning record holds every trial's final success and cells per episode,
+    `none`'s runs in the folder are the reference (not a method to tune), and the chosen
     trial is marked as exploring only when its cells per episode beat the reference's."""
     out = tmp_path / "out"
     written = main([str(tuning_sweep_with_reference), "--out-dir", str(out), "--table"])
