@@ -395,9 +395,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
         # a reference belongs to the task of the tuning runs on its env (its own labels could
         # name the task differently: they see only the keys that vary among the references)
         task_of_env: dict[str, set] = {}
-        labels = label_runs(runs)
-        for r in runs:
-            task_of_env.setdefault(r.env, set()).add(labels.task[r.name])
+        for t in trials:
+            for r in t.runs:
+                task_of_env.setdefault(r.env, set()).add(t.task)
         by_task: dict[str, list[Run]] = {}
         for r in reference_runs(loaded):
             tasks = task_of_env.get(r.env, set())
