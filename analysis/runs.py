@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,16 +140,21 @@ class Skipped:
 def find_run_dirs(root: Path) -> list[Path]:
     """Every directory under ``root`` (or root itself) holding one of the run files.
 
-    Hidden folders (``.hydra``, ``.git``) and wandb's own folders are not runs.
+    Hidden folders (``.hydra``, ``.git``) and wandb's own folders are not runs. Symlinked
+    folders are followed (a folder of links to the runs to compare is a comparison), each real
+    folder once, so a link cycle ends.
     """
     root = Path(root)
-    found = set()
-    for marker in RUN_MARKERS:
-        for path in root.rglob(marker):
-            rel = path.parent.relative_to(root).parts
-            if any(p.startswith(".") or p == "wandb" for p in rel):
-                continue
-            found.add(path.parent)
+    found, seen = set(), set()
+    for here, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(here)
+        if real in seen:  # a link back up the tree, or a second link to the same folder
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "wandb")
+        if any(marker in files for marker in RUN_MARKERS):
+            found.add(Path(here))
     return sorted(found)
 
 

@@ -42,6 +42,18 @@ def test_hidden_and_wandb_folders_are_not_runs(tmp_path, write_run):
     assert find_run_dirs(tmp_path) == [run]
 
 
+def test_a_folder_of_links_to_runs_is_read_and_a_link_cycle_ends(tmp_path, write_run):
+    elsewhere = tmp_path / "elsewhere"
+    real = write_run(elsewhere, "rnd_s1")
+    picked = tmp_path / "picked"
+    picked.mkdir()
+    (picked / "rnd_s1").symlink_to(real, target_is_directory=True)
+    (picked / "loop").symlink_to(picked, target_is_directory=True)  # must not recurse forever
+    assert find_run_dirs(picked) == [picked / "rnd_s1"]
+    runs, skipped = load_runs(picked)
+    assert [r.name for r in runs] == ["rnd_s1"] and not skipped
+
+
 @pytest.mark.parametrize("content, reason", [
     ("", "empty"),
     ("iteration,frames,charts/success\n", "no complete rows"),
