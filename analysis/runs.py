@@ -137,15 +137,12 @@ class Skipped:
     reason: str
 
 
-def find_run_dirs(root: Path) -> list[Path]:
-    """Every directory under ``root`` (or root itself) holding one of the run files.
-
-    Hidden folders (``.hydra``, ``.git``) and wandb's own folders are not runs. Symlinked
-    folders are followed (a folder of links to the runs to compare is a comparison), each real
-    folder once, so a link cycle ends.
-    """
-    root = Path(root)
-    found, seen = set(), set()
+def _walk(root: Path):
+    """(folder, its file names) for ``root`` and every folder under it, hidden folders
+    (``.hydra``, ``.git``) and wandb's own left out. Symlinked folders are followed (a folder
+    of links to the runs to compare is a comparison), each real folder once, so a link cycle
+    ends."""
+    seen = set()
     for here, dirs, files in os.walk(root, followlinks=True):
         real = os.path.realpath(here)
         if real in seen:  # a link back up the tree, or a second link to the same folder
@@ -153,9 +150,13 @@ def find_run_dirs(root: Path) -> list[Path]:
             continue
         seen.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "wandb")
-        if any(marker in files for marker in RUN_MARKERS):
-            found.add(Path(here))
-    return sorted(found)
+        yield Path(here), files
+
+
+def find_run_dirs(root: Path) -> list[Path]:
+    """Every directory under ``root`` (or root itself) holding one of the run files."""
+    return sorted(here for here, files in _walk(Path(root))
+                  if any(marker in files for marker in RUN_MARKERS))
 
 
 def _read_yaml(path: Path) -> dict:
@@ -311,9 +312,8 @@ def load_run(run_dir: Path, root: Path) -> Run | Skipped:
 def find_sweeps(root: Path) -> list[dict]:
     """Hydra multirun records (``multirun.yaml``) under ``root``: swept params, overrides, launcher."""
     sweeps = []
-    for path in sorted(Path(root).rglob("multirun.yaml")):
-        if any(p.startswith(".") for p in path.relative_to(root).parts[:-1]):
-            continue
+    for path in sorted(here / "multirun.yaml" for here, files in _walk(Path(root))
+                       if "multirun.yaml" in files):
         try:
             hydra = _read_yaml(path).get("hydra", {})
         except Exception:  # a sweep record is optional; a broken one is just left out
