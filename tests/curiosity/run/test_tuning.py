@@ -26,7 +26,7 @@ def hydra_conf():
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        # the hydra node (the sweep's axes) only when asked: composing it costs ~3x
+        # the hydra node (the sweep's axes) only where the test reads it
         yield lambda overrides, hydra=False: compose(
             config_name="config", overrides=overrides, return_hydra_config=hydra
         )
